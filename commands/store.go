@@ -66,6 +66,10 @@ type Store interface {
 	// bimester b (zero for all bimesters), oldest registration first.
 	Actions(ctx context.Context, key string, b datosbot.Bimester) ([]datosbot.Action, error)
 
+	// AppendAudit appends one entry to the audit trail, for events that
+	// change no other record (e.g. "publicar").
+	AppendAudit(ctx context.Context, e datosbot.AuditEntry) error
+
 	// Once reports true the first time key is seen within ttl, across
 	// replicas (SET NX). It deduplicates inbound deliveries.
 	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
