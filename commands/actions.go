@@ -1,0 +1,377 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/datosbot/datosbot"
+)
+
+// announce registers a communication action. Every check runs before the
+// store is touched, so a refused action stores nothing.
+func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
+	if len(in.Args) == 0 && in.Opts["datos"] == "" {
+		return datosbot.Reply{Form: "anunciar", Text: "Uso: /datos " + builtinUsage("anunciar") + "\n\n" + datosbot.URLRule}, nil
+	}
+	inst, err := s.institutionFor(ctx, c, in.Opts["institucion"], false)
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	if !inst.Active {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La institución %s está dada de baja; no se registran acciones.", inst.Key)
+	}
+
+	// Positional arguments: the leading URLs are the data URLs and, last,
+	// the publication; the words after them are the note.
+	var urls, note []string
+	for _, a := range in.Args {
+		if len(note) == 0 && looksLikeURL(a) {
+			urls = append(urls, a)
+		} else {
+			note = append(note, a)
+		}
+	}
+	var dataRaw []string
+	if d := in.Opts["datos"]; d != "" {
+		dataRaw = splitList(d)
+		if len(urls) > 0 {
+			urls, dataRaw = urls[len(urls)-1:], append(dataRaw, urls[:len(urls)-1]...)
+		}
+	} else if len(urls) >= 2 {
+		for _, u := range urls[:len(urls)-1] {
+			dataRaw = append(dataRaw, splitList(u)...)
+		}
+		urls = urls[len(urls)-1:]
+	}
+	if len(dataRaw) == 0 || len(urls) != 1 {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID,
+			"Faltan URLs: escriba primero la URL directa de los datos y luego la URL de la publicación.\nEjemplo: /datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/mi_institucion/status/123\n%s", datosbot.URLRule)
+	}
+	var data []string
+	for _, raw := range dataRaw {
+		u, err := datosbot.ValidateDataURL(raw, s.hosts)
+		if err != nil {
+			return datosbot.Reply{}, err
+		}
+		data = append(data, u)
+	}
+	evidence, err := datosbot.ValidateEvidenceURL(urls[0])
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	for _, d := range data {
+		if datosbot.SameURL(d, evidence) {
+			return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La URL de la publicación debe ser distinta de la URL de los datos: es la dirección del tuit, nota o página donde comunicó los datos.")
+		}
+	}
+
+	a := datosbot.Action{Institution: inst.Key, DataURLs: data, EvidenceURL: evidence,
+		Medium: datosbot.InferMedium(evidence), Type: datosbot.TypePublicacion,
+		PublishedOn: s.today(), RegisteredBy: c.User, RegisteredAt: s.now()}
+	if m, ok := in.Opts["medio"]; ok {
+		if a.Medium, err = datosbot.ParseMedium(m); err != nil {
+			return datosbot.Reply{}, err
+		}
+	}
+	if t, ok := in.Opts["tipo"]; ok {
+		if a.Type, err = datosbot.ParseActionType(t); err != nil {
+			return datosbot.Reply{}, err
+		}
+	}
+	if f, ok := in.Opts["fecha"]; ok {
+		if a.PublishedOn, err = datosbot.ParseDate(f); err != nil {
+			return datosbot.Reply{}, err
+		}
+	}
+	if err := s.checkDate(a.PublishedOn); err != nil {
+		return datosbot.Reply{}, err
+	}
+	a.Bimester = datosbot.BimesterOfDate(a.PublishedOn)
+	if id, ok := in.Opts["campana"]; ok {
+		if s.hooks.CheckCampaign == nil {
+			return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "Este servidor no tiene campañas activas; quite la opción campaña:.")
+		}
+		if a.Campaign, err = s.hooks.CheckCampaign(ctx, id, inst.Key); err != nil {
+			return datosbot.Reply{}, err
+		}
+	}
+	a.Note = strings.TrimSpace(strings.Join(note, " "))
+	if n, ok := in.Opts["nota"]; ok {
+		a.Note = strings.TrimSpace(n + " " + a.Note)
+	}
+	if len([]rune(a.Note)) > datosbot.MaxNoteLen {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La nota es demasiado larga (máximo %d caracteres).", datosbot.MaxNoteLen)
+	}
+
+	var stored datosbot.Action
+	var created bool
+	_, err = withNewID("A", 4, func(id string) error {
+		a.ID = id
+		var err error
+		stored, created, err = s.store.AddAction(ctx, a)
+		return err
+	})
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	if !created {
+		return datosbot.Reply{Title: "Acción ya registrada",
+			Text: fmt.Sprintf("Esa publicación ya estaba registrada como la acción %s de %s (%s, %s); no se cuenta dos veces.",
+				stored.ID, inst.Key, stored.Bimester, stored.PublishedOn)}, nil
+	}
+	if s.hooks.AfterAction != nil {
+		s.hooks.AfterAction(ctx, stored)
+	}
+	r := datosbot.Reply{Title: fmt.Sprintf("Acción %s registrada", stored.ID),
+		Fields: []datosbot.Field{
+			{Label: "Institución", Value: instLabel(inst)},
+			{Label: "Bimestre", Value: stored.Bimester.String() + " (" + stored.Bimester.Label() + ")"},
+			{Label: "Datos", Value: strings.Join(stored.DataURLs, "\n")},
+			{Label: "Publicación", Value: stored.EvidenceURL},
+			{Label: "Medio", Value: string(stored.Medium)},
+			{Label: "Tipo", Value: string(stored.Type)},
+			{Label: "Fecha", Value: stored.PublishedOn.String()},
+		}}
+	if stored.Campaign != "" {
+		r.Fields = append(r.Fields, datosbot.Field{Label: "Campaña", Value: stored.Campaign})
+	}
+	r.Text = fmt.Sprintf("%s cumple el bimestre %s.", inst.Name, stored.Bimester)
+	r.Context = fmt.Sprintf("Si fue un error: /datos retirar %s <motivo>", stored.ID)
+	return r, nil
+}
+
+// checkDate refuses future dates and dates in a closed bimester after the
+// grace period.
+func (s *Service) checkDate(d datosbot.Date) error {
+	today := s.today()
+	if today.Before(d) {
+		return datosbot.Errorf(datosbot.EINVALID, "La fecha %s está en el futuro. Registre la acción el día que se publique, o use la fecha real de publicación.", d)
+	}
+	b := datosbot.BimesterOfDate(d)
+	cur := s.bimester()
+	if b == cur {
+		return nil
+	}
+	deadline := b.LastDay().AddDays(s.grace)
+	if b == cur.Prev() && !deadline.Before(today) {
+		return nil
+	}
+	if s.grace == 0 {
+		return datosbot.Errorf(datosbot.EINVALID, "La fecha %s cae en el bimestre %s, que ya cerró. Solo se aceptan acciones del bimestre actual (%s).", d, b, cur)
+	}
+	return datosbot.Errorf(datosbot.EINVALID, "La fecha %s cae en el bimestre %s, que ya cerró: se aceptaban acciones hasta el %s (%d días de gracia). Registre acciones del bimestre actual (%s).",
+		d, b, deadline.LongDate(), s.grace, cur)
+}
+
+func looksLikeURL(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || strings.Contains(l, ",http")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *Service) withdraw(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
+	id := strings.ToUpper(arg(in, 0))
+	if id == "" {
+		return datosbot.Reply{}, usage("retirar")
+	}
+	a, err := s.store.Action(ctx, id)
+	if datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.ENOTFOUND, "No existe la acción %s. Vea los identificadores con /datos acciones.", datosbot.Truncate(id, 20))
+	} else if err != nil {
+		return datosbot.Reply{}, err
+	}
+	if !c.Unidad && a.RegisteredBy != c.User && !c.Has(a.Institution, datosbot.RoleInstitucional) {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EFORBIDDEN, "Solo quien registró la acción %s, el Enlace Institucional de %s o la Unidad pueden retirarla.", a.ID, a.Institution)
+	}
+	reason := strings.TrimSpace(strings.Join(in.Args[1:], " ") + " " + in.Opts["motivo"])
+	if len([]rune(reason)) > datosbot.MaxNoteLen {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "El motivo es demasiado largo (máximo %d caracteres).", datosbot.MaxNoteLen)
+	}
+	a, err = s.store.WithdrawAction(ctx, a.ID, c.User, reason, s.now())
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	actions, err := s.store.Actions(ctx, a.Institution, a.Bimester)
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	text := fmt.Sprintf("La acción %s quedó retirada (se conserva en la bitácora).", a.ID)
+	if datosbot.Complies(actions, a.Bimester) {
+		text += fmt.Sprintf(" %s sigue cumpliendo el bimestre %s.", a.Institution, a.Bimester)
+	} else {
+		text += fmt.Sprintf(" Atención: %s ya no tiene acciones en el bimestre %s; registre una con /datos anunciar.", a.Institution, a.Bimester)
+	}
+	return datosbot.Reply{Text: text}, nil
+}
+
+func (s *Service) status(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
+	explicit := arg(in, 0)
+	if v, ok := in.Opts["institucion"]; ok {
+		explicit = v
+	}
+	if explicit == "" && c.Central() && c.ChannelInst == "" && len(c.Roles) == 0 {
+		return s.report(ctx, c, Invocation{})
+	}
+	inst, err := s.institutionFor(ctx, c, explicit, true)
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	return s.statusReply(ctx, inst)
+}
+
+// statusReply describes an institution's current bimester.
+func (s *Service) statusReply(ctx context.Context, inst datosbot.Institution) (datosbot.Reply, error) {
+	b := s.bimester()
+	actions, err := s.store.Actions(ctx, inst.Key, b)
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	var live []datosbot.Action
+	for _, a := range actions {
+		if !a.Withdrawn {
+			live = append(live, a)
+		}
+	}
+	left := s.daysLeft(b)
+	r := datosbot.Reply{Title: fmt.Sprintf("%s: bimestre %s (%s)", inst.Name, b, b.Label())}
+	if len(live) > 0 {
+		r.Text = fmt.Sprintf("Cumple: %d %s registrada%s este bimestre.", len(live), plural(len(live), "acción", "acciones"), plural(len(live), "", "s"))
+	} else {
+		r.Text = fmt.Sprintf("Todavía NO cumple: faltan %d %s para que cierre el bimestre (%s) y no hay acciones registradas.\nPublique sus datos abiertos en su sitio o redes, citando la URL directa de los datos, y regístrelo con /datos anunciar <url-datos> <url-publicación>.",
+			left, plural(left, "día", "días"), b.LastDay().LongDate())
+	}
+	r.Fields = append(r.Fields, datosbot.Field{Label: "Días restantes", Value: fmt.Sprint(left)})
+	for i, a := range live {
+		if i == 5 {
+			r.Fields = append(r.Fields, datosbot.Field{Label: "…", Value: fmt.Sprintf("y %d más: /datos acciones %s", len(live)-5, inst.Key)})
+			break
+		}
+		r.Fields = append(r.Fields, datosbot.Field{Label: "Acción " + a.ID, Value: fmt.Sprintf("%s, %s, %s", a.PublishedOn, a.Medium, a.EvidenceURL)})
+	}
+	if len(inst.Channels) == 0 {
+		r.Context = fmt.Sprintf("La institución no tiene canal de enlace: en el chat del equipo escriba /datos canal vincular %s para recibir recordatorios.", inst.Key)
+	}
+	if s.hooks.StatusFields != nil {
+		extra, err := s.hooks.StatusFields(ctx, inst)
+		if err != nil {
+			return datosbot.Reply{}, err
+		}
+		r.Fields = append(r.Fields, extra...)
+	}
+	if s.diagnose != nil {
+		for _, w := range s.diagnose(ctx, inst.Key, inst.Channels) {
+			r.Fields = append(r.Fields, datosbot.Field{Label: "Aviso", Value: w})
+		}
+	}
+	return r, nil
+}
+
+func (s *Service) actions(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
+	b := s.bimester()
+	if v, ok := in.Opts["bimestre"]; ok {
+		var err error
+		if b, err = datosbot.ParseBimester(v); err != nil {
+			return datosbot.Reply{}, err
+		}
+	}
+	explicit := arg(in, 0)
+	if v, ok := in.Opts["institucion"]; ok {
+		explicit = v
+	}
+	inst, err := s.institutionFor(ctx, c, explicit, true)
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	actions, err := s.store.Actions(ctx, inst.Key, b)
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	r := datosbot.Reply{Title: fmt.Sprintf("Acciones de %s en %s (%s)", inst.Key, b, b.Label())}
+	if len(actions) == 0 {
+		r.Text = "No hay acciones registradas en ese bimestre."
+		return r, nil
+	}
+	var lines []string
+	for _, a := range actions {
+		line := fmt.Sprintf("%s · %s · %s · %s · %s", a.ID, a.PublishedOn, a.Medium, a.Type, a.EvidenceURL)
+		if a.Campaign != "" {
+			line += " · campaña " + a.Campaign
+		}
+		if a.Withdrawn {
+			line += " · RETIRADA"
+		}
+		lines = append(lines, line)
+	}
+	r.Text = strings.Join(lines, "\n")
+	return r, nil
+}
+
+func (s *Service) publish(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
+	if len(in.Args) == 0 {
+		return datosbot.Reply{}, usage("publicar")
+	}
+	inst, err := s.institutionFor(ctx, c, in.Opts["institucion"], false)
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	if !c.Has(inst.Key, datosbot.RoleInstitucional) {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EFORBIDDEN, "Solo el Enlace Institucional de %s puede avisar de publicaciones.", inst.Key)
+	}
+	data, err := datosbot.ValidateDataURL(in.Args[0], s.hosts)
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	rest := in.Args[1:]
+	high := false
+	if len(rest) > 0 && datosbot.Fold(rest[0]) == "alto-valor" {
+		high, rest = true, rest[1:]
+	}
+	note := strings.TrimSpace(strings.Join(rest, " ") + " " + in.Opts["nota"])
+	if len([]rune(note)) > datosbot.MaxNoteLen {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La nota es demasiado larga (máximo %d caracteres).", datosbot.MaxNoteLen)
+	}
+	if len(inst.Channels) == 0 {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "%s no tiene canales de enlace donde avisar. Vincule uno con /datos canal vincular %s.", inst.Key, inst.Key)
+	}
+	now := s.now()
+	id := NewID("P", 4)
+	detail := data
+	if high {
+		detail += " alto-valor"
+	}
+	if err := s.store.AppendAudit(ctx, datosbot.AuditEntry{At: now, Actor: c.User, Event: "publicar", Target: inst.Key, Detail: detail + " " + note}); err != nil {
+		return datosbot.Reply{}, err
+	}
+	title := "Nuevos datos abiertos publicados"
+	if high {
+		title = "Nuevos datos abiertos de alto valor publicados"
+	}
+	notice := datosbot.Reply{Title: title,
+		Text:   fmt.Sprintf("%s publicó datos abiertos: %s\nEnlaces de Comunicación Digital: comuníquenlos en los medios de la institución citando esta URL directa, y registren la acción con /datos anunciar %s <url-publicación>.", inst.Name, data, data),
+		Public: true}
+	if note != "" {
+		notice.Fields = []datosbot.Field{{Label: "Nota", Value: note}}
+	}
+	sent := 0
+	if s.poster != nil {
+		var msgs []datosbot.Message
+		for _, ch := range inst.Channels {
+			msgs = append(msgs, datosbot.Message{Key: "publicar:" + id + ":" + string(ch), Channel: ch, Reply: notice})
+		}
+		if err := s.poster.Post(ctx, msgs...); err != nil {
+			return datosbot.Reply{}, err
+		}
+		sent = len(msgs)
+	}
+	return datosbot.Reply{Text: fmt.Sprintf("Aviso enviado a %d %s de enlace de %s.", sent, plural(sent, "canal", "canales"), inst.Key)}, nil
+}
