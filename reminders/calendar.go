@@ -54,7 +54,8 @@ type Calendar struct {
 
 	// Days are the reminder offsets: offset d is the date d days before the
 	// first day of the next bimester, so 1 is the bimester's last day.
-	// Nil means 14, 7, 3, 1. Offsets outside 1..MaxOffset are ignored; use
+	// Nil means 14, 7, 3, 1; an empty non-nil slice means no reminders
+	// (overdue notices are still due). Offsets outside 1..MaxOffset are ignored; use
 	// NewCalendar or ParseDays to reject them instead.
 	Days []int
 
@@ -282,11 +283,16 @@ func (c Calendar) Next(t time.Time) Occurrence {
 	}
 }
 
+// Bimester returns the bimester that contains t in the calendar's zone.
+func (c Calendar) Bimester(t time.Time) datosbot.Bimester {
+	return datosbot.BimesterOf(t, c.Location())
+}
+
 // DaysLeft returns the days left in the bimester that contains t, today
 // included: 1 on its last day.
 func (c Calendar) DaysLeft(t time.Time) int {
 	today := datosbot.DateOf(t, c.Location())
-	return today.DaysUntil(datosbot.BimesterOfDate(today).Next().FirstDay())
+	return today.DaysUntil(c.Bimester(t).Next().FirstDay())
 }
 
 // CampaignOccurrences returns the scheduled posts of campaign camp, sorted

@@ -386,25 +386,30 @@ func TestDaysLeft(t *testing.T) {
 	mx := Calendar{Loc: zone(t, "America/Mexico_City")}
 	tj := Calendar{Loc: zone(t, "America/Tijuana")}
 	tests := []struct {
-		name string
-		cal  Calendar
-		at   string
-		want int
+		name     string
+		cal      Calendar
+		at       string
+		want     int
+		bimester string
 	}{
-		{"last minute of 2026-B6", mx, "2026-12-31T23:59:59-06:00", 1},
-		{"same instant in UTC", mx, "2027-01-01T05:59:59Z", 1},
-		{"first minute of 2027-B1", mx, "2027-01-01T00:00:00-06:00", 59},
-		{"first day of 2026-B6", mx, "2026-11-01T00:00:00-06:00", 61},
-		{"last day of 2026-B5", mx, "2026-10-31T23:59:00-06:00", 1},
-		{"leap 2028-B1 starts", mx, "2028-01-01T12:00:00-06:00", 60},
-		{"29 Feb 2028", mx, "2028-02-29T12:00:00-06:00", 1},
-		{"Tijuana is still in 2026-B6", tj, "2027-01-01T07:59:00Z", 1},
-		{"while Mexico City is in 2027-B1", mx, "2027-01-01T07:59:00Z", 59},
+		{"last minute of 2026-B6", mx, "2026-12-31T23:59:59-06:00", 1, "2026-B6"},
+		{"same instant in UTC", mx, "2027-01-01T05:59:59Z", 1, "2026-B6"},
+		{"first minute of 2027-B1", mx, "2027-01-01T00:00:00-06:00", 59, "2027-B1"},
+		{"first day of 2026-B6", mx, "2026-11-01T00:00:00-06:00", 61, "2026-B6"},
+		{"last day of 2026-B5", mx, "2026-10-31T23:59:00-06:00", 1, "2026-B5"},
+		{"leap 2028-B1 starts", mx, "2028-01-01T12:00:00-06:00", 60, "2028-B1"},
+		{"29 Feb 2028", mx, "2028-02-29T12:00:00-06:00", 1, "2028-B1"},
+		{"Tijuana is still in 2026-B6", tj, "2027-01-01T07:59:00Z", 1, "2026-B6"},
+		{"while Mexico City is in 2027-B1", mx, "2027-01-01T07:59:00Z", 59, "2027-B1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.cal.DaysLeft(instant(t, tt.at)); got != tt.want {
+			at := instant(t, tt.at)
+			if got := tt.cal.DaysLeft(at); got != tt.want {
 				t.Errorf("DaysLeft(%s) in %s = %d, want %d", tt.at, tt.cal.Location(), got, tt.want)
+			}
+			if got := tt.cal.Bimester(at).String(); got != tt.bimester {
+				t.Errorf("Bimester(%s) in %s = %s, want %s", tt.at, tt.cal.Location(), got, tt.bimester)
 			}
 		})
 	}
