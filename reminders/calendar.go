@@ -2,9 +2,9 @@
 // reminders before each bimester ends, the overdue notice and the Unidad
 // summary after it, and the reminders of campaigns.
 //
-// This file holds the pure calendar: Mexican federal holidays, business
-// days, and the instants at which each occurrence is due. It reads no clock
-// and no store.
+// The calendar (Calendar, in calendar.go) is pure: it knows Mexican federal
+// holidays, business days and the instant each occurrence is due, and reads
+// no clock and no store.
 package reminders
 
 import (
