@@ -1,0 +1,124 @@
+package storage
+
+import (
+	"strings"
+
+	"github.com/datosbot/datosbot"
+)
+
+// The key schema. Every key is Config.Prefix (default "datosbot:") followed
+// by the hash tag "{d}:" and then the parts below joined with ":".
+//
+// Why the hash tag: Redis Cluster spreads keys over slots by hashing them,
+// and MULTI/EXEC, WATCH and Lua scripts may only touch keys of one slot.
+// Several operations here must be atomic across keys (an action, its
+// indexes, its evidence entry and its audit entry; an invitation and the
+// membership it grants). When a key contains "{…}" only the text between
+// the braces is hashed, so every key of the bot lands in the same slot and
+// those transactions work on a Cluster exactly as on a single server. The
+// data set is small (institutions, liaisons, actions), so one slot is no
+// capacity problem.
+//
+// Code added to this package must build its keys with s.key and list them
+// here, with a doc comment, so that the whole schema stays in one file.
+// Families not listed in domainFamilies or ephemeralFamilies are carried in
+// Snapshot.Extra by Export and Import.
+
+// hashTag is the Cluster hash tag shared by every key (see above).
+const hashTag = "{d}"
+
+// key returns the full Redis key for parts: prefix + "{d}:" + parts joined
+// with ":".
+func (s *Store) key(parts ...string) string {
+	return s.prefix + hashTag + ":" + strings.Join(parts, ":")
+}
+
+// institutionKey is a string with the JSON of one datosbot.Institution,
+// without its channels (they live in institutionChannelsKey).
+func (s *Store) institutionKey(key string) string { return s.key("inst", key) }
+
+// institutionsKey is a set of every institution key, active or not.
+func (s *Store) institutionsKey() string { return s.key("insts") }
+
+// institutionChannelsKey is a set of the ChannelIDs linked to an institution.
+func (s *Store) institutionChannelsKey(key string) string { return s.key("inst", key, "channels") }
+
+// channelKey is a string with the key of the institution a channel is
+// linked to. It is the reverse of institutionChannelsKey and changes with
+// it in one transaction.
+func (s *Store) channelKey(ch datosbot.ChannelID) string { return s.key("chan", string(ch)) }
+
+// userRolesKey is a hash of one person's memberships: field
+// "<role>|<institution>" → JSON datosbot.Membership.
+func (s *Store) userRolesKey(u datosbot.UserID) string { return s.key("user", string(u), "roles") }
+
+// membersKey is a hash of the memberships of one institution, or of the
+// central roles (unidad, coordinacion) for institution "": field
+// "<user>|<role>" → JSON datosbot.Membership. It mirrors userRolesKey.
+func (s *Store) membersKey(institution string) string {
+	if institution == "" {
+		return s.key("central", "members")
+	}
+	return s.key("inst", institution, "members")
+}
+
+// invitationKey is a string with the JSON of one datosbot.Invitation. Used
+// invitations are kept for the audit trail.
+func (s *Store) invitationKey(code string) string { return s.key("invite", code) }
+
+// invitationsKey is a set of every invitation code, for Export.
+func (s *Store) invitationsKey() string { return s.key("invites") }
+
+// actionKey is a string with the JSON of one datosbot.Action, withdrawn or not.
+func (s *Store) actionKey(id string) string { return s.key("action", id) }
+
+// actionsKey is a sorted set of every action id, scored by registration
+// time in Unix microseconds (ties ordered by id).
+func (s *Store) actionsKey() string { return s.key("actions") }
+
+// institutionActionsKey is a sorted set of one institution's action ids,
+// scored like actionsKey.
+func (s *Store) institutionActionsKey(key string) string { return s.key("inst", key, "actions") }
+
+// institutionBimesterActionsKey is a sorted set of the ids of one
+// institution's actions dated in bimester b, scored like actionsKey, so
+// that reading one institution's bimester costs O(its actions).
+func (s *Store) institutionBimesterActionsKey(key string, b datosbot.Bimester) string {
+	return s.key("inst", key, "actions", b.String())
+}
+
+// bimesterActionsKey is a sorted set of the ids of every action dated in
+// bimester b, scored like actionsKey (reports of one bimester).
+func (s *Store) bimesterActionsKey(b datosbot.Bimester) string {
+	return s.key("bim", b.String(), "actions")
+}
+
+// evidenceKey is a hash of one institution's non-withdrawn actions of
+// bimester b by evidence URL: field datosbot.NormalizeURL(evidence) →
+// action id. AddAction checks and writes it atomically; WithdrawAction
+// removes the field so the URL may be registered again.
+func (s *Store) evidenceKey(key string, b datosbot.Bimester) string {
+	return s.key("inst", key, "evidence", b.String())
+}
+
+// auditKey is a list of JSON datosbot.AuditEntry, appended (RPUSH) in the
+// same transaction as the change it records, never rewritten.
+func (s *Store) auditKey() string { return s.key("audit") }
+
+// onceKey is a string set with NX and a TTL by Once: inbound deduplication.
+func (s *Store) onceKey(k string) string { return s.key("once", k) }
+
+// leaseKey is a string holding the holder of a named lease, with the
+// lease's TTL (AcquireLease, ReleaseLease).
+func (s *Store) leaseKey(name string) string { return s.key("lease", name) }
+
+// domainFamilies are the first key parts of the records Export writes in
+// typed form.
+var domainFamilies = map[string]bool{
+	"inst": true, "insts": true, "chan": true, "user": true, "central": true,
+	"invite": true, "invites": true, "action": true, "actions": true, "bim": true, "audit": true,
+}
+
+// ephemeralFamilies are the first key parts of short-lived keys that
+// Export leaves out.
+var ephemeralFamilies = map[string]bool{"once": true, "lease": true}
