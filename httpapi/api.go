@@ -137,6 +137,9 @@ func decodeInstitution(raw json.RawMessage, where string) (datosbot.Institution,
 	if err := dec.Decode(&v); err != nil {
 		return datosbot.Institution{}, jsonError(where, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return datosbot.Institution{}, datosbot.Errorf(datosbot.EINVALID, "%s tiene datos de más después del objeto JSON. Para enviar varias instituciones, póngalas en una lista: [{...}, {...}].", where)
+	}
 	in := datosbot.Institution{
 		Key:     strings.ToLower(strings.TrimSpace(v.Key)),
 		Name:    strings.TrimSpace(v.Name),

@@ -138,19 +138,19 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // Routes mounts the server's routes on mux. Each path also answers other
 // methods with 405, and unknown /api/v1/ paths with a JSON 404.
 func (s *Server) Routes(mux *http.ServeMux) {
-	s.handle(mux, "/healthz", map[string]http.HandlerFunc{"GET": s.handleHealthz})
-	s.handle(mux, "/readyz", map[string]http.HandlerFunc{"GET": s.handleReadyz})
-	s.handle(mux, "/metrics", map[string]http.HandlerFunc{"GET": s.handleMetrics})
+	s.handle(mux, "/healthz", false, map[string]http.HandlerFunc{"GET": s.handleHealthz})
+	s.handle(mux, "/readyz", false, map[string]http.HandlerFunc{"GET": s.handleReadyz})
+	s.handle(mux, "/metrics", false, map[string]http.HandlerFunc{"GET": s.handleMetrics})
 
-	s.handle(mux, "/api/v1/institutions", map[string]http.HandlerFunc{
-		"GET":  s.Protect(s.handleListInstitutions),
-		"POST": s.Protect(s.handlePutInstitutions),
+	s.handle(mux, "/api/v1/institutions", true, map[string]http.HandlerFunc{
+		"GET":  s.handleListInstitutions,
+		"POST": s.handlePutInstitutions,
 	})
-	s.handle(mux, "/api/v1/actions", map[string]http.HandlerFunc{"GET": s.Protect(s.handleActions)})
-	s.handle(mux, "/api/v1/compliance", map[string]http.HandlerFunc{"GET": s.Protect(s.handleCompliance)})
-	mux.Handle("/api/v1/", s.Protect(func(w http.ResponseWriter, r *http.Request) {
+	s.handle(mux, "/api/v1/actions", true, map[string]http.HandlerFunc{"GET": s.handleActions})
+	s.handle(mux, "/api/v1/compliance", true, map[string]http.HandlerFunc{"GET": s.handleCompliance})
+	mux.Handle("/api/v1/", s.withLogger(s.Protect(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, datosbot.Errorf(datosbot.ENOTFOUND, "La ruta %s no existe. Rutas disponibles: /api/v1/institutions, /api/v1/actions, /api/v1/compliance y /api/v1/campaigns.", r.URL.Path))
-	}))
+	})))
 }
 
 // Handler returns the server's routes on a new mux, instrumented.
@@ -162,21 +162,28 @@ func (s *Server) Handler() http.Handler {
 
 // handle registers one handler per method for path, and a catch-all that
 // answers any other method with 405 and an Allow header. GET also serves
-// HEAD.
-func (s *Server) handle(mux *http.ServeMux, path string, byMethod map[string]http.HandlerFunc) {
+// HEAD. Protected paths check the token first, 405 included, so that
+// callers without a token learn nothing about the API.
+func (s *Server) handle(mux *http.ServeMux, path string, protected bool, byMethod map[string]http.HandlerFunc) {
+	wrap := func(h http.HandlerFunc) http.Handler {
+		if protected {
+			h = s.Protect(h)
+		}
+		return s.withLogger(h)
+	}
 	var allow []string
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 		h, ok := byMethod[m]
 		if !ok {
 			continue
 		}
-		mux.Handle(m+" "+path, s.withLogger(h))
+		mux.Handle(m+" "+path, wrap(h))
 		allow = append(allow, m)
 		if m == "GET" {
 			allow = append(allow, "HEAD")
 		}
 	}
-	mux.Handle(path, s.withLogger(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle(path, wrap(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		WriteError(w, r, errMethod(r.Method, allow))
 	}))
@@ -332,7 +339,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		msg = "El cuerpo de la solicitud es demasiado grande (máximo " + humanBytes(tooLarge.Limit) + "). Divida la carga en partes más pequeñas."
 	case errors.As(err, &method):
 		code, status = codeMethod, http.StatusMethodNotAllowed
-		msg = "El método " + method.method + " no se admite en " + r.URL.Path + ". Use " + strings.Join(method.allow, " o ") + "."
+		msg = "El método " + method.method + " no se admite en " + r.URL.Path + ". Use " + joinOr(method.allow) + "."
 	case !ok:
 		code, status = datosbot.EINTERNAL, http.StatusInternalServerError
 		msg = datosbot.ErrorMessage(errors.New("")) // the generic message
@@ -368,6 +375,14 @@ func NewList[T any](items []T) List[T] {
 		items = []T{}
 	}
 	return List[T]{Items: items, Count: len(items)}
+}
+
+// joinOr writes a list in Spanish: "GET, HEAD o POST".
+func joinOr(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " o " + items[len(items)-1]
 }
 
 func humanBytes(n int64) string {
