@@ -1,0 +1,175 @@
+package slack
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/datosbot/datosbot"
+)
+
+// escape makes plain text safe for Slack: with &, < and > as entities, user
+// text cannot produce <!channel>, <@U…> mentions or <url|label> links.
+// "@here" and "@channel" typed as words get an invisible word joiner after
+// the "@", so that no client or link_names setting turns them into
+// mentions. Bare URLs stay as they are and are still linked.
+func escape(s string) string {
+	s = entityEscaper.Replace(s)
+	return mentionWord.ReplaceAllString(s, "@\u2060$1")
+}
+
+var (
+	entityEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	entityDecoder = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+	mentionWord   = regexp.MustCompile(`(?i)@(here|channel|everyone)\b`)
+	decoration    = regexp.MustCompile(`<([^<>]*)>`)
+)
+
+// undecorate turns the text Slack sends with a command back into what the
+// user typed: links lose their brackets and labels, channel and user
+// mentions become #name and @name, and the &amp; &lt; &gt; entities are
+// decoded (after the brackets, so that an escaped "<" typed by the user is
+// not taken for a decoration).
+func undecorate(s string) string {
+	s = decoration.ReplaceAllStringFunc(s, func(m string) string {
+		inner := m[1 : len(m)-1]
+		target, label, hasLabel := strings.Cut(inner, "|")
+		switch {
+		case strings.HasPrefix(target, "#"):
+			if hasLabel && label != "" {
+				return "#" + label
+			}
+			return target
+		case strings.HasPrefix(target, "@"):
+			if hasLabel && label != "" {
+				return "@" + strings.TrimPrefix(label, "@")
+			}
+			return target
+		case strings.HasPrefix(target, "!"):
+			if hasLabel && label != "" {
+				return label
+			}
+			name, _, _ := strings.Cut(target[1:], "^")
+			return "@" + name
+		case strings.Contains(target, ":"): // http(s):, mailto:, tel:
+			return target
+		}
+		return m
+	})
+	return entityDecoder.Replace(s)
+}
+
+// Block Kit limits (docs.slack.dev/reference/block-kit).
+const (
+	maxHeader      = 150
+	maxSectionText = 3000
+	maxFieldText   = 2000
+	maxFields      = 10
+	maxButtons     = 25
+	maxButtonLabel = 75
+	maxButtonValue = 2000
+	maxFallback    = 3000
+)
+
+// buttonActionPrefix marks the action_id of a button that runs a command.
+const buttonActionPrefix = "datos_cmd_"
+
+// blocks renders a Reply as Block Kit: header, section text, fields,
+// buttons, context. Every string is escaped: a Reply holds plain text.
+func blocks(r datosbot.Reply) []slack.Block {
+	var out []slack.Block
+	if t := strings.TrimSpace(r.Title); t != "" {
+		out = append(out, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, escape(datosbot.Truncate(t, maxHeader)), false, false)))
+	}
+	for _, chunk := range chunks(r.Text, maxSectionText) {
+		out = append(out, slack.NewSectionBlock(mrkdwn(chunk), nil, nil))
+	}
+	var fields []*slack.TextBlockObject
+	for _, f := range r.Fields {
+		label := escape(datosbot.Truncate(f.Label, 200))
+		value := escape(datosbot.Truncate(f.Value, maxFieldText-len(label)-10))
+		if value == "" {
+			value = "—"
+		}
+		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, "*"+label+"*\n"+value, false, false))
+		if len(fields) == maxFields {
+			out = append(out, slack.NewSectionBlock(nil, fields, nil))
+			fields = nil
+		}
+	}
+	if len(fields) > 0 {
+		out = append(out, slack.NewSectionBlock(nil, fields, nil))
+	}
+	var buttons []slack.BlockElement
+	for i, b := range r.Buttons {
+		if i == maxButtons || len(b.Command) > maxButtonValue {
+			break
+		}
+		label := slack.NewTextBlockObject(slack.PlainTextType, escape(datosbot.Truncate(b.Label, maxButtonLabel)), false, false)
+		buttons = append(buttons, slack.NewButtonBlockElement(buttonActionPrefix+strconv.Itoa(i), b.Command, label))
+	}
+	if len(buttons) > 0 {
+		out = append(out, slack.NewActionBlock("datos_botones", buttons...))
+	}
+	if c := strings.TrimSpace(r.Context); c != "" {
+		out = append(out, slack.NewContextBlock("", mrkdwn(datosbot.Truncate(c, maxSectionText))))
+	}
+	return out
+}
+
+// fallback is the message's top-level text: what notifications and clients
+// without blocks show.
+func fallback(r datosbot.Reply) string {
+	s := r.PlainText()
+	if s == "" {
+		s = "(sin contenido)"
+	}
+	return escape(datosbot.Truncate(s, maxFallback))
+}
+
+func mrkdwn(plain string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, escape(plain), false, false)
+}
+
+// chunks splits s into pieces of at most n runes, preferring line breaks.
+// Escaping can lengthen a piece, so n leaves room for it.
+func chunks(s string, n int) []string {
+	s = strings.TrimSpace(s)
+	var out []string
+	limit := n / 2 // "&" becomes "&amp;": leave room for the entities
+	for s != "" {
+		r := []rune(s)
+		if len(r) <= limit {
+			out = append(out, s)
+			break
+		}
+		cut := string(r[:limit])
+		if i := strings.LastIndexByte(cut, '\n'); i > 0 {
+			cut = cut[:i]
+		}
+		out = append(out, cut)
+		s = strings.TrimSpace(s[len(cut):])
+	}
+	return out
+}
+
+// message is the JSON of a reply to a slash command or through a
+// response_url.
+type message struct {
+	ResponseType    string        `json:"response_type,omitempty"`
+	Text            string        `json:"text"`
+	Blocks          []slack.Block `json:"blocks,omitempty"`
+	ReplaceOriginal bool          `json:"replace_original,omitempty"`
+}
+
+// responseMessage renders r as an answer to the person who asked:
+// ephemeral unless r.Public.
+func responseMessage(r datosbot.Reply) message {
+	typ := slack.ResponseTypeEphemeral
+	if r.Public {
+		typ = slack.ResponseTypeInChannel
+	}
+	return message{ResponseType: typ, Text: fallback(r), Blocks: blocks(r)}
+}
