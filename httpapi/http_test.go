@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/httpapi"
+	"github.com/datosbot/datosbot/storage"
 )
 
 const (
@@ -113,7 +115,7 @@ type institutionList struct {
 }
 
 func TestAuth(t *testing.T) {
-	store := newMemStore()
+	store := openStore(t)
 	h := newServer(t, store, nil)
 	body := `{"key": "inegi", "name": "INEGI"}`
 
@@ -146,7 +148,7 @@ func TestAuth(t *testing.T) {
 					t.Errorf("%s %s: the answer echoes the token: %s", req.method, req.target, w.Body)
 				}
 			}
-			if n := store.count(); n != 0 {
+			if n := count(t, store); n != 0 {
 				t.Errorf("after POSTs with a bad token, %d institutions are stored; want 0", n)
 			}
 		})
@@ -167,7 +169,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestAPIOff(t *testing.T) {
-	store := newMemStore()
+	store := openStore(t)
 	h := newServer(t, store, func(c *httpapi.Config) { c.Tokens = []string{"", "  "} })
 	for _, target := range []string{"/api/v1/institutions", "/api/v1/actions", "/api/v1/compliance", "/api/v1/campaigns"} {
 		for _, auth := range []string{"", bearer(token)} {
@@ -180,7 +182,7 @@ func TestAPIOff(t *testing.T) {
 	}
 	w := do(t, h, "POST", "/api/v1/institutions", bearer(token), strings.NewReader(`{"key":"inegi","name":"INEGI"}`))
 	checkError(t, w, http.StatusNotFound, datosbot.ENOTFOUND)
-	if n := store.count(); n != 0 {
+	if n := count(t, store); n != 0 {
 		t.Errorf("with the API off, %d institutions are stored; want 0", n)
 	}
 	if w := do(t, h, "GET", "/healthz", "", nil); w.Code != http.StatusOK {
@@ -189,7 +191,7 @@ func TestAPIOff(t *testing.T) {
 }
 
 func TestPostInstitutions(t *testing.T) {
-	store := newMemStore()
+	store := openStore(t)
 	h := newServer(t, store, nil)
 	sum := sha256.Sum256([]byte(token))
 	wantActor := datosbot.UserID("api:" + hex.EncodeToString(sum[:])[:6])
@@ -228,7 +230,7 @@ func TestPostInstitutions(t *testing.T) {
 			if fmt.Sprint(keys) != fmt.Sprint(st.wantKeys) {
 				t.Errorf("item keys = %v; want %v", keys, st.wantKeys)
 			}
-			if n := store.count(); n != st.wantStored {
+			if n := count(t, store); n != st.wantStored {
 				t.Errorf("stored %d institutions; want %d", n, st.wantStored)
 			}
 		})
@@ -258,7 +260,11 @@ func TestPostInstitutions(t *testing.T) {
 	if !strings.Contains(w.Body.String(), `"ckan_org":"shcp"`) {
 		t.Errorf("GET body %s; want snake_case ckan_org", w.Body)
 	}
-	for _, by := range store.writers {
+	writers := institutionWriters(t, store)
+	if len(writers) == 0 {
+		t.Errorf("the audit trail has no institution entries")
+	}
+	for _, by := range writers {
 		if by != wantActor {
 			t.Errorf("audit actor = %q; want %q", by, wantActor)
 		}
@@ -284,14 +290,14 @@ func TestPostInstitutionsInvalid(t *testing.T) {
 		{"TrailingData", `{"key": "inegi", "name": "A"} {"key": "shcp", "name": "B"}`, "JSON"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			store := newMemStore()
+			store := openStore(t)
 			h := newServer(t, store, nil)
 			w := do(t, h, "POST", "/api/v1/institutions", bearer(token), strings.NewReader(tt.body))
 			e := checkError(t, w, http.StatusBadRequest, datosbot.EINVALID)
 			if !strings.Contains(e.Error.Message, tt.want) {
 				t.Errorf("message = %q; want it to contain %q", e.Error.Message, tt.want)
 			}
-			if n := store.count(); n != 0 {
+			if n := count(t, store); n != 0 {
 				t.Errorf("stored %d institutions; want 0", n)
 			}
 		})
@@ -308,18 +314,18 @@ func TestBodyTooLarge(t *testing.T) {
 		{"Chunked", io.MultiReader(strings.NewReader(big))}, // unknown length
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			store := newMemStore()
+			store := openStore(t)
 			h := newServer(t, store, func(c *httpapi.Config) { c.MaxBody = 100 })
 			w := do(t, h, "POST", "/api/v1/institutions", bearer(token), tt.body)
 			checkError(t, w, http.StatusRequestEntityTooLarge, "too_large")
-			if n := store.count(); n != 0 {
+			if n := count(t, store); n != 0 {
 				t.Errorf("stored %d institutions; want 0", n)
 			}
 		})
 	}
 
 	t.Run("DefaultLimitAcceptsSmallBodies", func(t *testing.T) {
-		h := newServer(t, newMemStore(), nil)
+		h := newServer(t, openStore(t), nil)
 		w := do(t, h, "POST", "/api/v1/institutions", bearer(token), strings.NewReader(`{"key": "inegi", "name": "INEGI"}`))
 		if w.Code != http.StatusOK {
 			t.Errorf("status = %d; want 200 (%s)", w.Code, w.Body)
@@ -331,7 +337,7 @@ func TestBodyTooLarge(t *testing.T) {
 }
 
 func TestMethodNotAllowed(t *testing.T) {
-	h := newServer(t, newMemStore(), nil)
+	h := newServer(t, openStore(t), nil)
 	for _, tt := range []struct {
 		method, target, auth, allow string
 	}{
@@ -355,7 +361,7 @@ func TestMethodNotAllowed(t *testing.T) {
 // seedReport stores three institutions (imss inactive) and actions of
 // 2026-B5 and 2026-B6: inegi complies with B6, shcp only has a withdrawn
 // action there.
-func seedReport(t *testing.T, store *memStore) {
+func seedReport(t *testing.T, store *storage.Store) {
 	t.Helper()
 	ctx := context.Background()
 	for _, in := range []datosbot.Institution{
@@ -368,21 +374,25 @@ func seedReport(t *testing.T, store *memStore) {
 		}
 	}
 	at := time.Date(2026, 12, 3, 17, 30, 0, 0, time.UTC)
-	for _, a := range []datosbot.Action{
+	for i, a := range []datosbot.Action{
 		{ID: "A1111", Institution: "inegi", PublishedOn: datosbot.Date{Year: 2026, Month: 12, Day: 2},
 			DataURLs: []string{"https://www.datos.gob.mx/dataset/censo", "https://www.datos.gob.mx/dataset/enoe"}},
-		{ID: "A2222", Institution: "shcp", PublishedOn: datosbot.Date{Year: 2026, Month: 11, Day: 20}, Withdrawn: true},
+		{ID: "A2222", Institution: "shcp", PublishedOn: datosbot.Date{Year: 2026, Month: 11, Day: 20}},
 		{ID: "A3333", Institution: "shcp", PublishedOn: datosbot.Date{Year: 2026, Month: 10, Day: 5}, Note: "-1+1"},
 		{ID: "A4444", Institution: "imss", PublishedOn: datosbot.Date{Year: 2026, Month: 12, Day: 1}},
 	} {
-		a.Bimester = datosbot.BimesterOfDate(a.PublishedOn)
 		a.EvidenceURL = "https://www.gob.mx/" + a.ID
 		a.Medium, a.Type = datosbot.MediumWeb, datosbot.TypeUso
-		a.RegisteredBy, a.RegisteredAt = "slack:U1", at
+		a.RegisteredBy, a.RegisteredAt = "slack:U1", at.Add(time.Duration(i)*time.Second)
 		if a.DataURLs == nil {
 			a.DataURLs = []string{"https://www.datos.gob.mx/dataset/x"}
 		}
-		store.actions = append(store.actions, a)
+		if _, _, err := store.AddAction(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := store.WithdrawAction(ctx, "A2222", "slack:U1", "duplicada", at); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -402,7 +412,7 @@ func readCSV(t *testing.T, w *httptest.ResponseRecorder) [][]string {
 }
 
 func TestCompliance(t *testing.T) {
-	store := newMemStore()
+	store := openStore(t)
 	seedReport(t, store)
 	h := newServer(t, store, nil)
 
@@ -462,7 +472,7 @@ func TestCompliance(t *testing.T) {
 }
 
 func TestActions(t *testing.T) {
-	store := newMemStore()
+	store := openStore(t)
 	seedReport(t, store)
 	h := newServer(t, store, nil)
 
@@ -471,8 +481,8 @@ func TestActions(t *testing.T) {
 		got := readCSV(t, w)
 		want := [][]string{
 			{"id", "institution", "bimester", "data_urls", "evidence_url", "medium", "type", "published_on", "campaign", "note", "registered_by", "registered_at", "withdrawn"},
-			{"A2222", "shcp", "2026-B6", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A2222", "web", "uso", "2026-11-20", "", "", "slack:U1", "2026-12-03T17:30:00Z", "true"},
-			{"A3333", "shcp", "2026-B5", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A3333", "web", "uso", "2026-10-05", "", "'-1+1", "slack:U1", "2026-12-03T17:30:00Z", "false"},
+			{"A2222", "shcp", "2026-B6", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A2222", "web", "uso", "2026-11-20", "", "", "slack:U1", "2026-12-03T17:30:01Z", "true"},
+			{"A3333", "shcp", "2026-B5", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A3333", "web", "uso", "2026-10-05", "", "'-1+1", "slack:U1", "2026-12-03T17:30:02Z", "false"},
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("CSV =\n%q\nwant\n%q", got, want)
@@ -525,7 +535,7 @@ func TestActions(t *testing.T) {
 
 func TestHealthAndReady(t *testing.T) {
 	var readyErr error
-	h := newServer(t, newMemStore(), func(c *httpapi.Config) {
+	h := newServer(t, openStore(t), func(c *httpapi.Config) {
 		c.Ready = func(ctx context.Context) error { return readyErr }
 	})
 	if w := do(t, h, "GET", "/healthz", "", nil); w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != "ok" {
@@ -553,22 +563,16 @@ func TestHealthAndReady(t *testing.T) {
 	}
 }
 
-func TestReadyUsesStorePing(t *testing.T) {
-	store := &pingStore{memStore: newMemStore(), err: datosbot.Errorf(datosbot.EUNAVAILABLE, "Redis no responde.")}
-	h := httpapi.New(httpapi.Config{Store: store}).Handler()
-	checkError(t, do(t, h, "GET", "/readyz", "", nil), http.StatusServiceUnavailable, datosbot.EUNAVAILABLE)
-	store.err = nil
+func TestStoreDown(t *testing.T) {
+	store := openStore(t)
+	h := httpapi.New(httpapi.Config{Store: store, Tokens: []string{token}}).Handler()
 	if w := do(t, h, "GET", "/readyz", "", nil); w.Code != http.StatusOK {
-		t.Errorf("GET /readyz after Ping recovers = %d; want 200", w.Code)
+		t.Errorf("GET /readyz with the store up = %d; want 200 (%s)", w.Code, w.Body)
 	}
+	store.Close(context.Background())
+	checkError(t, do(t, h, "GET", "/readyz", "", nil), http.StatusServiceUnavailable, datosbot.EUNAVAILABLE)
+	checkError(t, do(t, h, "GET", "/api/v1/institutions", bearer(token), nil), http.StatusServiceUnavailable, datosbot.EUNAVAILABLE)
 }
-
-type pingStore struct {
-	*memStore
-	err error
-}
-
-func (p *pingStore) Ping(ctx context.Context) error { return p.err }
 
 func TestWriteError(t *testing.T) {
 	for _, tt := range []struct {
@@ -595,5 +599,23 @@ func TestWriteError(t *testing.T) {
 				t.Errorf("message %q leaks the internal error", e.Error.Message)
 			}
 		})
+	}
+}
+
+func TestInternalErrorLogged(t *testing.T) {
+	var logs strings.Builder
+	h := newServer(t, failingStore{openStore(t)}, func(c *httpapi.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	w := do(t, h, "GET", "/api/v1/institutions", bearer(token), nil)
+	e := checkError(t, w, http.StatusInternalServerError, datosbot.EINTERNAL)
+	if strings.Contains(e.Error.Message, "hunter2") || strings.Contains(e.Error.Message, "WRONGPASS") {
+		t.Errorf("message %q leaks the internal error", e.Error.Message)
+	}
+	if !strings.Contains(logs.String(), "WRONGPASS") {
+		t.Errorf("log %q; want the internal error", logs.String())
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Errorf("log %q contains the API token", logs.String())
 	}
 }

@@ -186,7 +186,7 @@ func TestNilMetrics(t *testing.T) {
 func TestMetricsEndpoint(t *testing.T) {
 	m := httpapi.NewMetrics()
 	m.ObserveDelivery("telegram", "ok")
-	h := newServer(t, newMemStore(), func(c *httpapi.Config) { c.Metrics = m })
+	h := newServer(t, openStore(t), func(c *httpapi.Config) { c.Metrics = m })
 	do(t, h, "GET", "/healthz", "", nil)
 	do(t, h, "GET", "/api/v1/institutions", "", nil)
 	do(t, h, "GET", "/no/such/path", "", nil)

@@ -2,73 +2,74 @@ package httpapi_test
 
 import (
 	"context"
-	"slices"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
+	"testing"
+	"time"
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/httpapi"
+	"github.com/datosbot/datosbot/storage"
 )
 
-// memStore is an in-memory httpapi.Store that records who wrote.
-type memStore struct {
-	mu      sync.Mutex
-	insts   map[string]datosbot.Institution
-	actions []datosbot.Action
-	writers []datosbot.UserID
-}
+var _ httpapi.Store = (*storage.Store)(nil)
 
-var _ httpapi.Store = (*memStore)(nil)
-
-func newMemStore() *memStore { return &memStore{insts: map[string]datosbot.Institution{}} }
-
-func (m *memStore) Institution(ctx context.Context, key string) (datosbot.Institution, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	in, ok := m.insts[key]
-	if !ok {
-		return in, datosbot.Errorf(datosbot.ENOTFOUND, "No existe la institución %s.", key)
+// openStore opens the real store: embedded (in-process Redis), or on
+// DATOSBOT_TEST_REDIS_URL under a random key prefix when it is set.
+func openStore(t *testing.T) *storage.Store {
+	t.Helper()
+	cfg := storage.Config{
+		DataFile: filepath.Join(t.TempDir(), "datosbot-data.json"),
+		Now:      func() time.Time { return now },
 	}
-	return in, nil
-}
-
-func (m *memStore) Institutions(ctx context.Context) ([]datosbot.Institution, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []datosbot.Institution
-	for _, in := range m.insts {
-		out = append(out, in)
+	if url := os.Getenv("DATOSBOT_TEST_REDIS_URL"); url != "" {
+		b := make([]byte, 6)
+		rand.Read(b)
+		cfg.URL, cfg.Prefix = url, "test-httpapi-"+hex.EncodeToString(b)+":"
 	}
-	slices.SortFunc(out, func(a, b datosbot.Institution) int { return strings.Compare(a.Key, b.Key) })
-	return out, nil
-}
-
-func (m *memStore) PutInstitution(ctx context.Context, in datosbot.Institution, by datosbot.UserID) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.writers = append(m.writers, by)
-	old, ok := m.insts[in.Key]
-	if ok {
-		in.Channels, in.CreatedAt = old.Channels, old.CreatedAt
+	s, err := storage.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("storage.Open: %v", err)
 	}
-	m.insts[in.Key] = in
-	return !ok, nil
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s
 }
 
-func (m *memStore) Actions(ctx context.Context, key string, b datosbot.Bimester) ([]datosbot.Action, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []datosbot.Action
-	for _, a := range m.actions {
-		if (key == "" || a.Institution == key) && (b.IsZero() || a.Bimester == b) {
-			out = append(out, a)
+// count returns how many institutions store holds.
+func count(t *testing.T, store httpapi.Store) int {
+	t.Helper()
+	insts, err := store.Institutions(context.Background())
+	if err != nil {
+		t.Fatalf("Institutions: %v", err)
+	}
+	return len(insts)
+}
+
+// institutionWriters returns the actors of the institution entries of the
+// audit trail.
+func institutionWriters(t *testing.T, store *storage.Store) []datosbot.UserID {
+	t.Helper()
+	entries, err := store.Audit(context.Background())
+	if err != nil {
+		t.Fatalf("Audit: %v", err)
+	}
+	var out []datosbot.UserID
+	for _, e := range entries {
+		if strings.HasPrefix(e.Event, "institucion.") {
+			out = append(out, e.Actor)
 		}
 	}
-	return out, nil
+	return out
 }
 
-func (m *memStore) count() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.insts)
+// failingStore fails every listing with an internal error that names a
+// secret, which the real store cannot be made to do.
+type failingStore struct{ httpapi.Store }
+
+func (failingStore) Institutions(ctx context.Context) ([]datosbot.Institution, error) {
+	return nil, errors.New("redis: WRONGPASS at redis://:hunter2@10.0.0.1")
 }
