@@ -122,3 +122,33 @@ var domainFamilies = map[string]bool{
 // ephemeralFamilies are the first key parts of short-lived keys that
 // Export leaves out.
 var ephemeralFamilies = map[string]bool{"once": true, "lease": true}
+
+// ---- Campaigns (storage/campaigns.go) ----
+//
+// The campaign families ("camp", "camps") are not in domainFamilies, so
+// Export and Import carry them in Snapshot.Extra.
+
+// campaignKey is a string with the JSON of one datosbot.Campaign, open or
+// closed.
+func (s *Store) campaignKey(id string) string { return s.key("camp", id) }
+
+// campaignTargetsKey is a hash of one campaign's targets: field
+// institution key → JSON datosbot.CampaignTarget. It is written with the
+// campaign in one transaction and only ever moves a target forward
+// (pendiente → enterado → cumplida).
+func (s *Store) campaignTargetsKey(id string) string { return s.key("camp", id, "targets") }
+
+// campaignsKey is a sorted set of every campaign id, scored by creation
+// time in Unix microseconds.
+func (s *Store) campaignsKey() string { return s.key("camps") }
+
+// institutionCampaignsKey is a sorted set of the ids of the campaigns that
+// target one institution, scored like campaignsKey.
+func (s *Store) institutionCampaignsKey(key string) string { return s.key("camps", "inst", key) }
+
+// campaignIdempotencyKey is a string with the id of the campaign created
+// with one Idempotency-Key. digest is the key's SHA-256 in hex (see
+// idempotencyDigest), so any client text is safe and short.
+func (s *Store) campaignIdempotencyKey(digest string) string { return s.key("camps", "idem", digest) }
+
+// ---- end of campaigns ----

@@ -74,3 +74,15 @@ func (s *Store) Audit(ctx context.Context) ([]datosbot.AuditEntry, error) {
 	}
 	return out, nil
 }
+
+// AppendAudit appends one entry to the audit trail, for events that change
+// no other record (e.g. "publicar"). A zero At is the store's clock.
+func (s *Store) AppendAudit(ctx context.Context, e datosbot.AuditEntry) error {
+	if e.Event == "" {
+		return datosbot.Errorf(datosbot.EINVALID, "Falta el evento de la entrada de auditoría.")
+	}
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	return s.wrap(s.rdb.RPush(ctx, s.auditKey(), mustJSON(e)).Err())
+}
