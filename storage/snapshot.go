@@ -21,7 +21,7 @@ const SnapshotVersion = 1
 // JSON bytes, and Export → Import into an empty Redis → Export gives
 // identical JSON. It carries no export time for that reason.
 type Snapshot struct {
-	Version      int                   `json:"version"`
+	Version      int                    `json:"version"`
 	Institutions []datosbot.Institution `json:"institutions"` // by key, channels sorted
 	Memberships  []datosbot.Membership  `json:"memberships"`  // by institution, person, role
 	Invitations  []datosbot.Invitation  `json:"invitations"`  // by code
