@@ -28,6 +28,7 @@ type fakeSlack struct {
 
 	mu      sync.Mutex
 	answers map[string]http.HandlerFunc // by method, e.g. "chat.postMessage"
+	ws      http.HandlerFunc            // the Socket Mode WebSocket at /ws
 }
 
 type apiCall struct {
@@ -57,6 +58,13 @@ func (f *fakeSlack) answer(method string, h http.HandlerFunc) {
 }
 
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/ws" {
+		f.mu.Lock()
+		ws := f.ws
+		f.mu.Unlock()
+		ws(w, r)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	c := apiCall{Auth: r.Header.Get("Authorization")}
 	if m, ok := strings.CutPrefix(r.URL.Path, "/api/"); ok {
@@ -87,6 +95,8 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"ok":true,"message_ts":"1700000000.000200"}`)
 	case "views.open":
 		io.WriteString(w, `{"ok":true,"view":{"id":"V0FORM01"}}`)
+	case "apps.connections.open":
+		io.WriteString(w, `{"ok":true,"url":"ws`+strings.TrimPrefix(f.srv.URL, "http")+`/ws"}`)
 	default:
 		io.WriteString(w, `{"ok":false,"error":"unknown_method"}`)
 	}
