@@ -1,0 +1,215 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/reminders"
+)
+
+// Config is the bot's configuration, read from the environment (DESIGN
+// §2.3). Nothing is required: with no configuration the bot starts with the
+// embedded store and the console.
+type Config struct {
+	Addr          string             // DATOSBOT_ADDR, default ":8080"
+	RedisURL      string             // REDIS_URL; empty = embedded store
+	DataFile      string             // DATOSBOT_DATA_FILE, default "datosbot-data.json"
+	Loc           *time.Location     // DATOSBOT_TZ, default America/Mexico_City
+	Now           time.Time          // DATOSBOT_NOW; zero = the real clock
+	Calendar      reminders.Calendar // DATOSBOT_REMINDER_DAYS, DATOSBOT_REMINDER_HOUR
+	GraceDays     int                // DATOSBOT_GRACE_DAYS, default 5
+	DataHosts     []string           // DATOSBOT_DATA_HOSTS
+	Admins        []datosbot.UserID  // DATOSBOT_ADMINS
+	UnidadChannel datosbot.ChannelID // DATOSBOT_UNIDAD_CHANNEL
+	APITokens     []string           // DATOSBOT_API_TOKENS
+
+	SlackBotToken      string // SLACK_BOT_TOKEN
+	SlackSigningSecret string // SLACK_SIGNING_SECRET
+	SlackAppToken      string // SLACK_APP_TOKEN
+	SlackAPIURL        string // SLACK_API_URL
+
+	TelegramToken         string // TELEGRAM_BOT_TOKEN
+	TelegramWebhookSecret string // TELEGRAM_WEBHOOK_SECRET
+	TelegramWebhookURL    string // TELEGRAM_WEBHOOK_URL
+	TelegramAPIURL        string // TELEGRAM_API_URL
+
+	Console bool // DATOSBOT_CONSOLE; default on when no platform is configured
+}
+
+// Slack reports whether a Slack adapter is configured.
+func (c Config) Slack() bool { return c.SlackBotToken != "" }
+
+// Telegram reports whether a Telegram adapter is configured.
+func (c Config) Telegram() bool { return c.TelegramToken != "" }
+
+// LoadConfig reads the configuration. A bad value is an error of one line
+// that names the variable and says what is wrong; secrets are never
+// echoed.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	c := Config{
+		Addr:                  get("DATOSBOT_ADDR"),
+		RedisURL:              get("REDIS_URL"),
+		DataFile:              get("DATOSBOT_DATA_FILE"),
+		SlackBotToken:         get("SLACK_BOT_TOKEN"),
+		SlackSigningSecret:    get("SLACK_SIGNING_SECRET"),
+		SlackAppToken:         get("SLACK_APP_TOKEN"),
+		SlackAPIURL:           get("SLACK_API_URL"),
+		TelegramToken:         get("TELEGRAM_BOT_TOKEN"),
+		TelegramWebhookSecret: get("TELEGRAM_WEBHOOK_SECRET"),
+		TelegramWebhookURL:    get("TELEGRAM_WEBHOOK_URL"),
+		TelegramAPIURL:        get("TELEGRAM_API_URL"),
+		GraceDays:             5,
+		DataHosts:             datosbot.DefaultDataHosts,
+	}
+	bad := func(name, format string, args ...any) error {
+		return fmt.Errorf("configuración inválida: %s: %s", name, fmt.Sprintf(format, args...))
+	}
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.DataFile == "" {
+		c.DataFile = "datosbot-data.json"
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || u.Host == "" && u.Scheme != "unix" {
+			return c, bad("REDIS_URL", "use redis://[:contraseña@]servidor:6379/0 o rediss://… (el valor no se muestra por si contiene una contraseña)")
+		}
+	}
+	tz := get("DATOSBOT_TZ")
+	if tz == "" {
+		tz = reminders.DefaultZone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return c, bad("DATOSBOT_TZ", "%q no es una zona horaria IANA (por ejemplo America/Mexico_City)", tz)
+	}
+	c.Loc = loc
+	if v := get("DATOSBOT_NOW"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return c, bad("DATOSBOT_NOW", "%q no es un instante RFC 3339 (por ejemplo 2026-12-29T09:55:00-06:00)", v)
+		}
+		c.Now = t
+	}
+	days, err := reminders.ParseDays(get("DATOSBOT_REMINDER_DAYS"))
+	if err != nil {
+		return c, bad("DATOSBOT_REMINDER_DAYS", "%s", datosbot.ErrorMessage(err))
+	}
+	hour, err := reminders.ParseHour(get("DATOSBOT_REMINDER_HOUR"))
+	if err != nil {
+		return c, bad("DATOSBOT_REMINDER_HOUR", "%s", datosbot.ErrorMessage(err))
+	}
+	if c.Calendar, err = reminders.NewCalendar(loc, days, hour); err != nil {
+		return c, bad("DATOSBOT_REMINDER_DAYS", "%s", datosbot.ErrorMessage(err))
+	}
+	if v := get("DATOSBOT_GRACE_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 60 {
+			return c, bad("DATOSBOT_GRACE_DAYS", "%q debe ser un número de días entre 0 y 60", v)
+		}
+		c.GraceDays = n
+	}
+	if v := get("DATOSBOT_DATA_HOSTS"); v != "" {
+		c.DataHosts = nil
+		for _, h := range strings.Split(v, ",") {
+			h = strings.ToLower(strings.TrimSpace(h))
+			if h == "" || strings.ContainsAny(h, "/: ") {
+				return c, bad("DATOSBOT_DATA_HOSTS", "%q no es un nombre de servidor (use por ejemplo datos.gob.mx,www.datos.gob.mx)", h)
+			}
+			c.DataHosts = append(c.DataHosts, h)
+		}
+	}
+	if v := get("DATOSBOT_ADMINS"); v != "" {
+		for _, a := range strings.Split(v, ",") {
+			ref, err := datosbot.ParseRef(a)
+			if err != nil {
+				return c, bad("DATOSBOT_ADMINS", "%s", datosbot.ErrorMessage(err))
+			}
+			c.Admins = append(c.Admins, datosbot.UserID(ref))
+		}
+	}
+	if v := get("DATOSBOT_UNIDAD_CHANNEL"); v != "" {
+		ref, err := datosbot.ParseRef(v)
+		if err != nil {
+			return c, bad("DATOSBOT_UNIDAD_CHANNEL", "%s", datosbot.ErrorMessage(err))
+		}
+		c.UnidadChannel = datosbot.ChannelID(ref)
+	}
+	if v := get("DATOSBOT_API_TOKENS"); v != "" {
+		for i, t := range strings.Split(v, ",") {
+			t = strings.TrimSpace(t)
+			if len(t) < 32 {
+				return c, bad("DATOSBOT_API_TOKENS", "el token número %d tiene menos de 32 caracteres", i+1)
+			}
+			c.APITokens = append(c.APITokens, t)
+		}
+	}
+	if c.SlackBotToken == "" && (c.SlackSigningSecret != "" || c.SlackAppToken != "") {
+		return c, bad("SLACK_BOT_TOKEN", "falta: SLACK_SIGNING_SECRET o SLACK_APP_TOKEN están puestos pero no el token del bot (xoxb-…)")
+	}
+	if c.SlackBotToken != "" && c.SlackSigningSecret == "" && c.SlackAppToken == "" {
+		return c, bad("SLACK_SIGNING_SECRET", "falta: con SLACK_BOT_TOKEN ponga SLACK_SIGNING_SECRET (modo HTTP) o SLACK_APP_TOKEN (Socket Mode)")
+	}
+	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+		return c, bad("SLACK_APP_TOKEN", "debe ser un token de aplicación que empieza con xapp-")
+	}
+	for name, v := range map[string]string{"SLACK_API_URL": c.SlackAPIURL, "TELEGRAM_API_URL": c.TelegramAPIURL, "TELEGRAM_WEBHOOK_URL": c.TelegramWebhookURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, bad(name, "%q no es una URL http(s) absoluta", v)
+		}
+	}
+	if c.TelegramToken == "" && (c.TelegramWebhookSecret != "" || c.TelegramWebhookURL != "") {
+		return c, bad("TELEGRAM_BOT_TOKEN", "falta: el modo webhook necesita el token del bot")
+	}
+	if c.TelegramWebhookURL != "" && c.TelegramWebhookSecret == "" {
+		return c, bad("TELEGRAM_WEBHOOK_SECRET", "falta: registrar el webhook sin secreto dejaría la ruta abierta a cualquiera")
+	}
+	if s := c.TelegramWebhookSecret; s != "" && !validSecretToken(s) {
+		return c, bad("TELEGRAM_WEBHOOK_SECRET", "debe tener de 1 a 256 caracteres A-Z, a-z, 0-9, _ o -")
+	}
+	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
+		return c, bad("TELEGRAM_BOT_TOKEN", "no tiene la forma <número>:<clave> que da BotFather")
+	}
+	switch v := get("DATOSBOT_CONSOLE"); v {
+	case "":
+		c.Console = !c.Slack() && !c.Telegram()
+	case "1", "true", "si", "sí", "on":
+		c.Console = true
+	case "0", "false", "no", "off":
+		c.Console = false
+	default:
+		return c, bad("DATOSBOT_CONSOLE", "%q debe ser 1 o 0", v)
+	}
+	return c, nil
+}
+
+func validSecretToken(s string) bool {
+	if len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Clock returns the bot's clock: the real one, or one that starts at
+// c.Now and runs at normal speed (DATOSBOT_NOW).
+func (c Config) Clock() func() time.Time {
+	if c.Now.IsZero() {
+		return time.Now
+	}
+	start, base := c.Now, time.Now()
+	return func() time.Time { return start.Add(time.Since(base)) }
+}

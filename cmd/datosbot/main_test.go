@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/storage/storagetest"
+)
+
+// syncBuffer is the console's stdout, read by the test while the bot writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// consoleBot is a bot started by Start with the console on a pipe.
+type consoleBot struct {
+	t   *testing.T
+	m   *Main
+	in  *io.PipeWriter
+	out *syncBuffer
+	pos int // how much of out has been read
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func startConsole(t *testing.T, vars map[string]string) *consoleBot {
+	t.Helper()
+	if vars["DATOSBOT_ADDR"] == "" {
+		vars["DATOSBOT_ADDR"] = "127.0.0.1:0"
+	}
+	cfg, err := LoadConfig(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w := io.Pipe()
+	out := &syncBuffer{}
+	m, err := Start(context.Background(), cfg, r, out, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &consoleBot{t: t, m: m, in: w, out: out}
+}
+
+// say types a line and returns the console output it produced.
+func (c *consoleBot) say(line string) string {
+	c.t.Helper()
+	if _, err := io.WriteString(c.in, line+"\n"); err != nil {
+		c.t.Fatal(err)
+	}
+	// Each command answers with one block that ends in a blank line; the
+	// /como and /en switches answer with one line.
+	want := "\n\n"
+	if strings.HasPrefix(line, "/como") || strings.HasPrefix(line, "/en") {
+		want = "\n"
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s := c.out.String()
+		if i := strings.Index(s[c.pos:], want); i >= 0 && strings.Contains(s[c.pos:], "]") || i >= 0 && want == "\n" {
+			chunk := s[c.pos : c.pos+i+len(want)]
+			c.pos += i + len(want)
+			return chunk
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.t.Fatalf("no answer to %q; output so far:\n%s", line, c.out.String())
+	return ""
+}
+
+func (c *consoleBot) close() {
+	c.in.Close()
+	if err := c.m.Close(); err != nil {
+		c.t.Errorf("Close: %v", err)
+	}
+}
+
+var codeRE = regexp.MustCompile(`Código para [^:]+: ([A-Z0-9]{6})`)
+
+func TestConsoleWalkthrough(t *testing.T) {
+	dir := t.TempDir()
+	c := startConsole(t, map[string]string{
+		"DATOSBOT_DATA_FILE": filepath.Join(dir, "state.json"),
+		"DATOSBOT_NOW":       "2026-12-02T10:00:00-06:00",
+	})
+	defer c.close()
+	c.pos = 0
+
+	steps := []struct {
+		line string
+		want string
+	}{
+		{"/datos institucion alta inegi Instituto Nacional de Estadística y Geografía", "Institución registrada"},
+		{"/en canal-inegi", "canal-inegi"},
+		{"/datos canal vincular inegi", "Canal vinculado"},
+	}
+	for _, s := range steps {
+		if out := c.say(s.line); !strings.Contains(out, s.want) {
+			t.Fatalf("%q answered:\n%s\nwant it to contain %q", s.line, out, s.want)
+		}
+	}
+	out := c.say("/datos invitar inegi comunicacion")
+	m := codeRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no invitation code in:\n%s", out)
+	}
+	c.say("/como ana")
+	if out := c.say("/datos unirme " + m[1]); !strings.Contains(out, "Ahora es enlace (comunicacion) de inegi") {
+		t.Fatalf("unirme answered:\n%s", out)
+	}
+	if out := c.say("/datos anunciar https://datos.gob.mx/ https://x.com/INEGI_INFORMA/status/1"); !strings.Contains(out, "no señala un conjunto de datos") {
+		t.Fatalf("home page URL answered:\n%s", out)
+	}
+	if out := c.say("/datos estado"); !strings.Contains(out, "NO cumple") {
+		t.Fatalf("estado after a refused anunciar should not comply:\n%s", out)
+	}
+	if out := c.say("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/INEGI_INFORMA/status/1"); !strings.Contains(out, "registrada") {
+		t.Fatalf("anunciar answered:\n%s", out)
+	}
+	if out := c.say("/datos estado"); !strings.Contains(out, "Cumple: 1 acción") || !strings.Contains(out, "2026-B6") {
+		t.Fatalf("estado answered:\n%s", out)
+	}
+	c.say("/como intruso")
+	if out := c.say("/datos institucion alta shcp Hacienda"); !strings.Contains(out, "No tiene permiso") {
+		t.Fatalf("unauthorised institucion alta answered:\n%s", out)
+	}
+	actions, err := c.m.Store.Actions(context.Background(), "", datosbot.Bimester{})
+	if err != nil || len(actions) != 1 {
+		t.Fatalf("stored actions = %d (%v), want only the valid one", len(actions), err)
+	}
+	insts, _ := c.m.Store.Institutions(context.Background())
+	if len(insts) != 1 {
+		t.Fatalf("institutions = %d, want 1", len(insts))
+	}
+}
+
+func TestEmbeddedRestartKeepsState(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "state.json")
+	vars := map[string]string{"DATOSBOT_DATA_FILE": file, "DATOSBOT_NOW": "2026-12-02T10:00:00-06:00"}
+	c := startConsole(t, vars)
+	c.pos = 0
+	c.say("/datos institucion alta inegi INEGI")
+	c.say("/en canal-inegi")
+	c.say("/datos canal vincular inegi")
+	code := codeRE.FindStringSubmatch(c.say("/datos invitar inegi institucional"))[1]
+	c.say("/como ines")
+	c.say("/datos unirme " + code)
+	c.say("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/INEGI_INFORMA/status/1")
+	c.close()
+
+	c = startConsole(t, vars)
+	defer c.close()
+	c.pos = 0
+	c.say("/como ines")
+	c.say("/en canal-inegi")
+	if out := c.say("/datos estado"); !strings.Contains(out, "Cumple: 1 acción") {
+		t.Fatalf("after a restart estado answered:\n%s", out)
+	}
+}
+
+func TestExportImportRoundTrip(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "state.json")
+	vars := map[string]string{"DATOSBOT_DATA_FILE": file, "DATOSBOT_NOW": "2026-12-02T10:00:00-06:00"}
+	c := startConsole(t, vars)
+	c.pos = 0
+	c.say("/datos institucion alta inegi INEGI")
+	c.say("/datos institucion alta shcp Hacienda ckan:shcp")
+	c.say("/en canal-inegi")
+	c.say("/datos canal vincular inegi")
+	code := codeRE.FindStringSubmatch(c.say("/datos invitar inegi institucional"))[1]
+	c.say("/datos invitar shcp comunicacion")
+	c.say("/como ines")
+	c.say("/datos unirme " + code)
+	c.say("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/INEGI_INFORMA/status/1 “nota: ñandú”")
+	c.close()
+
+	ctx := context.Background()
+	var first bytes.Buffer
+	if err := Run(ctx, []string{"export"}, env(vars), nil, &first, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	dump := filepath.Join(t.TempDir(), "export.json")
+	if err := os.WriteFile(dump, first.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Import into an empty Redis (a fresh server or prefix), export again.
+	empty := storagetest.Open(t, nil)
+	if err := importInto(ctx, empty, dump); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := empty.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := json.MarshalIndent(snap, "", "  ")
+	second = append(second, '\n')
+	if !bytes.Equal(first.Bytes(), second) {
+		t.Fatalf("export → import → export differs:\nfirst:\n%s\nsecond:\n%s", first.String(), second)
+	}
+	if !strings.Contains(first.String(), "ñandú") || !strings.Contains(first.String(), "accidentes_transito") {
+		t.Errorf("export lacks the action:\n%s", first.String())
+	}
+	// Importing into a store that has data is refused.
+	if err := importInto(ctx, empty, dump); err == nil {
+		t.Error("import into a non-empty store succeeded, want a refusal")
+	}
+}
+
+func importInto(ctx context.Context, s *storagetest.Store, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return importSnapshot(ctx, s.Store, b)
+}
+
+func TestHTTPHealthAndAPIAuth(t *testing.T) {
+	token := strings.Repeat("t", 40)
+	c := startConsole(t, map[string]string{"DATOSBOT_DATA_FILE": filepath.Join(t.TempDir(), "s.json"), "DATOSBOT_API_TOKENS": token})
+	defer c.close()
+	base := "http://" + c.m.Addr()
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/api/v1/institutions": 401} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/institutions", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /api/v1/institutions with the token = %d, want 200", resp.StatusCode)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	tests := map[string]map[string]string{
+		"DATOSBOT_TZ":             {"DATOSBOT_TZ": "Mars/Olympus"},
+		"DATOSBOT_NOW":            {"DATOSBOT_NOW": "mañana"},
+		"DATOSBOT_REMINDER_DAYS":  {"DATOSBOT_REMINDER_DAYS": "14,x"},
+		"DATOSBOT_REMINDER_HOUR":  {"DATOSBOT_REMINDER_HOUR": "25"},
+		"DATOSBOT_GRACE_DAYS":     {"DATOSBOT_GRACE_DAYS": "-1"},
+		"DATOSBOT_ADMINS":         {"DATOSBOT_ADMINS": "U0123"},
+		"DATOSBOT_UNIDAD_CHANNEL": {"DATOSBOT_UNIDAD_CHANNEL": "irc:#x"},
+		"DATOSBOT_API_TOKENS":     {"DATOSBOT_API_TOKENS": "corto"},
+		"REDIS_URL":               {"REDIS_URL": "http://user:secreta@x"},
+		"SLACK_SIGNING_SECRET":    {"SLACK_BOT_TOKEN": "xoxb-1"},
+		"TELEGRAM_WEBHOOK_SECRET": {"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram/webhook"},
+		"DATOSBOT_CONSOLE":        {"DATOSBOT_CONSOLE": "quizá"},
+	}
+	for name, vars := range tests {
+		_, err := LoadConfig(env(vars))
+		if err == nil {
+			t.Errorf("%s: no error for %v", name, vars)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, name) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: error %q should be one line naming the variable", name, msg)
+		}
+		if strings.Contains(msg, "secreta") {
+			t.Errorf("%s: error leaks a secret: %q", name, msg)
+		}
+	}
+	cfg, err := LoadConfig(env(nil))
+	if err != nil || !cfg.Console || cfg.Addr != ":8080" || cfg.GraceDays != 5 || cfg.Loc.String() != "America/Mexico_City" {
+		t.Errorf("defaults = %+v, %v", cfg, err)
+	}
+}

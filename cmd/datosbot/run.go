@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot"
+	"github.com/datosbot/datosbot/bot/console"
+	"github.com/datosbot/datosbot/commands"
+	"github.com/datosbot/datosbot/httpapi"
+	"github.com/datosbot/datosbot/storage"
+)
+
+// Run is the testable main: it reads the configuration from getenv and
+// runs the sub-command in args until ctx is done.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "", "serve":
+		m, err := Start(ctx, cfg, stdin, stdout, logger)
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return m.Close()
+	case "export":
+		return export(ctx, cfg, args[1:], stdout, logger)
+	case "import":
+		return importState(ctx, cfg, args[1:], logger)
+	}
+	return fmt.Errorf("no conozco el subcomando %q: use datosbot, datosbot export [archivo] o datosbot import <archivo>", cmd)
+}
+
+// Main is a running bot.
+type Main struct {
+	Config  Config
+	Store   *storage.Store
+	Service *commands.Service
+	Bot     *bot.Bot
+
+	log      *slog.Logger
+	listener net.Listener
+	server   *http.Server
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// Start opens the store, starts the HTTP server and the adapters, and
+// returns without waiting; Close stops everything and saves the embedded
+// state.
+func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, logger *slog.Logger) (*Main, error) {
+	now := cfg.Clock()
+	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: now, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("no se pudo abrir el almacenamiento: %w", err)
+	}
+	m := &Main{Config: cfg, Store: store, log: logger, done: make(chan struct{})}
+
+	var adapters []bot.Adapter
+	admins := cfg.Admins
+	if cfg.Console {
+		con := console.New(console.Config{In: stdin, Out: stdout})
+		if len(admins) == 0 {
+			admins = []datosbot.UserID{con.FirstUser()} // the first console user is unidad
+		}
+		adapters = append(adapters, con)
+	}
+
+	metrics := httpapi.NewMetrics()
+	var poster poster
+	m.Service = commands.New(commands.Config{
+		Store: store, Poster: &poster, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
+		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
+	})
+	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, CommandName: m.Service.CommandName,
+		Metrics: metrics, Logger: logger})
+	poster.Poster = m.Bot
+
+	api := httpapi.New(httpapi.Config{Store: store, Tokens: cfg.APITokens, Now: now, Loc: cfg.Loc,
+		Metrics: metrics, Logger: logger, Ready: func(ctx context.Context) error {
+			if err := store.Ping(ctx); err != nil {
+				return err
+			}
+			return m.Bot.Ready()
+		}})
+	mux := http.NewServeMux()
+	api.Routes(mux)
+	m.Bot.Routes(mux)
+
+	m.listener, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("configuración inválida: DATOSBOT_ADDR: no se puede escuchar en %s: %v", cfg.Addr, err)
+	}
+	m.server = &http.Server{Handler: api.Instrument(mux), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	go func() {
+		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer close(m.done)
+		m.Bot.Run(runCtx)
+	}()
+	logger.Info("datosbot started", "addr", m.listener.Addr().String(), "store", storeKind(cfg),
+		"console", cfg.Console, "slack", cfg.Slack(), "telegram", cfg.Telegram(), "api", len(cfg.APITokens) > 0,
+		"tz", cfg.Loc.String(), "now", now().Format(time.RFC3339))
+	return m, nil
+}
+
+// Addr returns the address the HTTP server listens on.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Close stops the HTTP server (in-flight requests finish), the adapters and
+// the store, saving the embedded state.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := m.server.Shutdown(ctx)
+	m.cancel()
+	select {
+	case <-m.done:
+	case <-ctx.Done():
+	}
+	return errors.Join(err, m.Store.Close(ctx))
+}
+
+// poster forwards to the runtime once it exists (the commands service and
+// the runtime refer to each other).
+type poster struct{ commands.Poster }
+
+func graceDays(n int) int {
+	if n == 0 {
+		return -1 // commands.Config: 0 means the default, negative means none
+	}
+	return n
+}
+
+func storeKind(cfg Config) string {
+	if cfg.RedisURL == "" {
+		return "embedded:" + cfg.DataFile
+	}
+	return "redis"
+}
+
+func export(ctx context.Context, cfg Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer store.Close(ctx)
+	snap, err := store.Export(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(snap, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if len(args) > 0 && args[0] != "-" {
+		return writeFileAtomic(args[0], b)
+	}
+	_, err = stdout.Write(b)
+	return err
+}
+
+func importState(ctx context.Context, cfg Config, args []string, logger *slog.Logger) error {
+	if len(args) != 1 {
+		return errors.New("uso: datosbot import <archivo.json>")
+	}
+	b, err := os.ReadFile(args[0])
+	if err != nil {
+		return err
+	}
+	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := importSnapshot(ctx, store, b); err != nil {
+		store.Close(ctx)
+		return fmt.Errorf("%s: %s", args[0], datosbot.ErrorMessage(err))
+	}
+	return store.Close(ctx)
+}
+
+// importSnapshot loads an export into an empty store.
+func importSnapshot(ctx context.Context, store *storage.Store, b []byte) error {
+	var snap storage.Snapshot
+	if err := json.Unmarshal(b, &snap); err != nil {
+		return datosbot.Errorf(datosbot.EINVALID, "no es una exportación de datosbot: %v", err)
+	}
+	return store.Import(ctx, &snap)
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
