@@ -20,7 +20,9 @@ var _ httpapi.Store = (*storage.Store)(nil)
 
 // openStore opens the real store: embedded (in-process Redis), or on
 // DATOSBOT_TEST_REDIS_URL under a random key prefix when it is set.
-func openStore(t *testing.T) *storage.Store {
+func openStore(t *testing.T) *storage.Store { return openStoreB(t) }
+
+func openStoreB(t testing.TB) *storage.Store {
 	t.Helper()
 	cfg := storage.Config{
 		DataFile: filepath.Join(t.TempDir(), "datosbot-data.json"),
