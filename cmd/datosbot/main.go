@@ -5,6 +5,8 @@
 //	datosbot                 run the bot
 //	datosbot export [file]   write the whole state as JSON (stdout by default)
 //	datosbot import <file>   load a state written by export into an empty store
+//	datosbot healthcheck     exit 0 when the running bot answers /healthz (for containers)
+//	datosbot version         print the version
 package main
 
 import (
@@ -15,6 +17,9 @@ import (
 	"syscall"
 	_ "time/tzdata" // bimesters and reminders do not depend on the host's zoneinfo
 )
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -44,6 +44,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return export(ctx, cfg, args[1:], stdout, logger)
 	case "import":
 		return importState(ctx, cfg, args[1:], logger)
+	case "healthcheck":
+		return healthcheck(ctx, cfg)
+	case "version":
+		_, err := fmt.Fprintln(stdout, "datosbot", version)
+		return err
 	}
 	return fmt.Errorf("no conozco el subcomando %q: use datosbot, datosbot export [archivo] o datosbot import <archivo>", cmd)
 }
@@ -219,4 +224,24 @@ func writeFileAtomic(path string, b []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// healthcheck asks the local bot's /healthz, for container health checks.
+func healthcheck(ctx context.Context, cfg Config) error {
+	_, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("DATOSBOT_ADDR: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:"+port+"/healthz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/healthz answered %d", resp.StatusCode)
+	}
+	return nil
 }
