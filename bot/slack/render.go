@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -81,15 +83,15 @@ const buttonActionPrefix = "datos_cmd_"
 func blocks(r datosbot.Reply) []slack.Block {
 	var out []slack.Block
 	if t := strings.TrimSpace(r.Title); t != "" {
-		out = append(out, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, escape(datosbot.Truncate(t, maxHeader)), false, false)))
+		out = append(out, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fit(t, maxHeader), false, false)))
 	}
 	for _, chunk := range chunks(r.Text, maxSectionText) {
 		out = append(out, slack.NewSectionBlock(mrkdwn(chunk), nil, nil))
 	}
 	var fields []*slack.TextBlockObject
 	for _, f := range r.Fields {
-		label := escape(datosbot.Truncate(f.Label, 200))
-		value := escape(datosbot.Truncate(f.Value, maxFieldText-len(label)-10))
+		label := fit(f.Label, 200)
+		value := fit(f.Value, maxFieldText-utf8.RuneCountInString(label)-5)
 		if value == "" {
 			value = "—"
 		}
@@ -107,14 +109,14 @@ func blocks(r datosbot.Reply) []slack.Block {
 		if i == maxButtons || len(b.Command) > maxButtonValue {
 			break
 		}
-		label := slack.NewTextBlockObject(slack.PlainTextType, escape(datosbot.Truncate(b.Label, maxButtonLabel)), false, false)
+		label := slack.NewTextBlockObject(slack.PlainTextType, fit(b.Label, maxButtonLabel), false, false)
 		buttons = append(buttons, slack.NewButtonBlockElement(buttonActionPrefix+strconv.Itoa(i), b.Command, label))
 	}
 	if len(buttons) > 0 {
 		out = append(out, slack.NewActionBlock("datos_botones", buttons...))
 	}
 	if c := strings.TrimSpace(r.Context); c != "" {
-		out = append(out, slack.NewContextBlock("", mrkdwn(datosbot.Truncate(c, maxSectionText))))
+		out = append(out, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, fit(c, maxSectionText), false, false)))
 	}
 	return out
 }
@@ -126,31 +128,61 @@ func fallback(r datosbot.Reply) string {
 	if s == "" {
 		s = "(sin contenido)"
 	}
-	return escape(datosbot.Truncate(s, maxFallback))
+	return fit(s, maxFallback)
 }
 
 func mrkdwn(plain string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, escape(plain), false, false)
 }
 
-// chunks splits s into pieces of at most n runes, preferring line breaks.
-// Escaping can lengthen a piece, so n leaves room for it.
+// escapedLen is the length in characters of escape(string(r)): Slack's
+// limits count the escaped text.
+func escapedLen(r rune) int {
+	switch r {
+	case '&':
+		return len("&amp;")
+	case '<', '>':
+		return len("&lt;")
+	case '@':
+		return 2 // room for the word joiner of @here
+	}
+	return 1
+}
+
+// fit escapes s, cut so that the result has at most n characters.
+func fit(s string, n int) string {
+	if c := chunks(s, n); len(c) > 0 {
+		if len(c) == 1 {
+			return escape(c[0])
+		}
+		head := chunks(s, n-1)[0]
+		return escape(strings.TrimRightFunc(head, unicode.IsSpace) + "…")
+	}
+	return ""
+}
+
+// chunks splits s into pieces whose escaped form has at most n
+// characters, cutting at a line break when there is one.
 func chunks(s string, n int) []string {
-	s = strings.TrimSpace(s)
 	var out []string
-	limit := n / 2 // "&" becomes "&amp;": leave room for the entities
+	s = strings.TrimSpace(s)
 	for s != "" {
-		r := []rune(s)
-		if len(r) <= limit {
-			out = append(out, s)
-			break
+		size, end, lastBreak := 0, len(s), -1
+		for i, r := range s {
+			if size+escapedLen(r) > n {
+				end = i
+				break
+			}
+			size += escapedLen(r)
+			if r == '\n' {
+				lastBreak = i
+			}
 		}
-		cut := string(r[:limit])
-		if i := strings.LastIndexByte(cut, '\n'); i > 0 {
-			cut = cut[:i]
+		if end < len(s) && lastBreak > 0 {
+			end = lastBreak
 		}
-		out = append(out, cut)
-		s = strings.TrimSpace(s[len(cut):])
+		out = append(out, s[:end])
+		s = strings.TrimSpace(s[end:])
 	}
 	return out
 }

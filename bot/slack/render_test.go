@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
 
 	"github.com/datosbot/datosbot"
 )
@@ -115,11 +118,41 @@ func TestBlocks(t *testing.T) {
 		t.Errorf("empty field value: want a dash in %s", b)
 	}
 
-	long := datosbot.Reply{Text: strings.Repeat("línea de texto\n", 400)}
+	long := datosbot.Reply{Text: strings.Repeat("línea con <, > y &\n", 400)}
+	var sections int
 	for _, blk := range blocks(long) {
-		s, _ := json.Marshal(blk)
-		if len(s) > maxSectionText+200 {
-			t.Errorf("section of %d bytes: want at most about %d", len(s), maxSectionText)
+		text := blk.(*slack.SectionBlock).Text.Text
+		if n := utf8.RuneCountInString(text); n > maxSectionText {
+			t.Errorf("section of %d characters: want at most %d", n, maxSectionText)
 		}
+		if !strings.HasSuffix(text, "&amp;") {
+			t.Errorf("section cut inside a line: ends in %q", text[len(text)-10:])
+		}
+		sections++
+	}
+	if sections < 3 {
+		t.Errorf("long text: got %d sections, want it split in several", sections)
+	}
+}
+
+func TestFit(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		n    int
+		want string
+	}{
+		{"short", "Enterado", 75, "Enterado"},
+		{"escaped fits", "a & b", 9, "a &amp; b"},
+		{"cut after an entity", "a & b", 8, "a &amp;…"},
+		{"cut before an entity", "a & b", 7, "a…"},
+		{"cut long", strings.Repeat("x", 10), 5, "xxxx…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fit(tt.in, tt.n); got != tt.want {
+				t.Errorf("fit(%q, %d): got %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+		})
 	}
 }

@@ -180,13 +180,16 @@ func (a *Adapter) Ready() error { return a.ready.Load().(readyErr).err }
 // returns.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.handler.Store(&h)
-	defer a.wg.Wait()
 	if a.socket == nil {
+		// Late replies of HTTP requests finish on their own: the server may
+		// still accept requests while it shuts down, so there is no point
+		// after which nothing new starts.
 		a.setReady(nil)
 		<-ctx.Done()
 		a.setReady(errors.New("slack: adapter stopped"))
 		return nil
 	}
+	defer a.wg.Wait() // replies still in flight
 	return a.runSocket(ctx, h)
 }
 
@@ -241,8 +244,8 @@ func (a *Adapter) socketEvent(ctx context.Context, h bot.Handler, evt socketmode
 		}
 	case socketmode.EventTypeInvalidAuth:
 		a.setReady(errors.New("slack: Socket Mode rejected the app token"))
-	case socketmode.EventTypeDisconnect, socketmode.EventTypeIncomingError:
-		a.setReady(errors.New("slack: Socket Mode disconnected; reconnecting"))
+	case socketmode.EventTypeErrorWriteFailed:
+		a.log.Error("slack socket mode write failed", "err", evt.Data)
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
 		if !ok || evt.Request == nil {
