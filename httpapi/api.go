@@ -102,7 +102,7 @@ func readInstitutions(body io.Reader) ([]datosbot.Institution, error) {
 		return nil, datosbot.Errorf(datosbot.EINVALID, "El cuerpo está vacío. Envíe una institución como {\"key\": \"inegi\", \"name\": \"Instituto Nacional de Estadística y Geografía\"} o una lista de ellas.")
 	case list:
 		if err := json.Unmarshal(data, &raws); err != nil {
-			return nil, jsonError("", err)
+			return nil, jsonError("", "", err)
 		}
 		if len(raws) == 0 {
 			return nil, datosbot.Errorf(datosbot.EINVALID, "La lista está vacía. Envíe al menos una institución con key y name.")
@@ -115,14 +115,14 @@ func readInstitutions(body io.Reader) ([]datosbot.Institution, error) {
 	for i, raw := range raws {
 		where := "La institución"
 		if list {
-			where = fmt.Sprintf("El elemento con índice %d (contando desde 0)", i)
+			where = fmt.Sprintf("El elemento %d de la lista (se cuenta desde 0)", i)
 		}
 		in, err := decodeInstitution(raw, where)
 		if err != nil {
 			return nil, err
 		}
 		if j, dup := seen[in.Key]; dup {
-			return nil, datosbot.Errorf(datosbot.EINVALID, "%s repite la clave %s del elemento con índice %d. No se guardó ninguna institución; deje un solo elemento por clave y reenvíe la lista.", where, in.Key, j)
+			return nil, datosbot.Errorf(datosbot.EINVALID, "%s repite la clave %s del elemento %d. No se guardó ninguna institución; deje un solo elemento por clave y reenvíe la lista.", where, in.Key, j)
 		}
 		seen[in.Key] = i
 		insts = append(insts, in)
@@ -131,14 +131,9 @@ func readInstitutions(body io.Reader) ([]datosbot.Institution, error) {
 }
 
 func decodeInstitution(raw json.RawMessage, where string) (datosbot.Institution, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var v institutionInput
-	if err := dec.Decode(&v); err != nil {
-		return datosbot.Institution{}, jsonError(where, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return datosbot.Institution{}, datosbot.Errorf(datosbot.EINVALID, "%s tiene datos de más después del objeto JSON. Para enviar varias instituciones, póngalas en una lista: [{...}, {...}].", where)
+	if err := decodeStrict(raw, &v, where, "key, name, ckan_org y active"); err != nil {
+		return datosbot.Institution{}, err
 	}
 	in := datosbot.Institution{
 		Key:     strings.ToLower(strings.TrimSpace(v.Key)),
@@ -147,13 +142,45 @@ func decodeInstitution(raw json.RawMessage, where string) (datosbot.Institution,
 		Active:  v.Active == nil || *v.Active,
 	}
 	if err := in.Validate(); err != nil {
-		return datosbot.Institution{}, datosbot.Errorf(datosbot.EINVALID, "%s no es válida: %s No se guardó ninguna institución; corríjala y reenvíe la solicitud completa.", where, datosbot.ErrorMessage(err))
+		return datosbot.Institution{}, datosbot.Errorf(datosbot.EINVALID, "%s tiene un error: %s No se guardó ninguna institución; corríjalo y reenvíe la solicitud completa.", where, datosbot.ErrorMessage(err))
 	}
 	return in, nil
 }
 
+// ReadJSON decodes the request body, one JSON value, into v. Unknown fields
+// and trailing data are refused. Errors are EINVALID with a Spanish message,
+// or *http.MaxBytesError (413) when the body passes the limit of Protect.
+func ReadJSON(r *http.Request, v any) error {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return datosbot.Errorf(datosbot.EINVALID, "El cuerpo está vacío. Envíe un objeto JSON.")
+	}
+	return decodeStrict(data, v, "", "")
+}
+
+// decodeStrict decodes one JSON value from data into v, refusing unknown
+// fields and trailing data. where names the value in errors ("" for the
+// body); fields lists the accepted fields for the unknown-field hint.
+func decodeStrict(data []byte, v any, where, fields string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(where, fields, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if where == "" {
+			where = "El cuerpo"
+		}
+		return datosbot.Errorf(datosbot.EINVALID, "%s tiene datos de más después del objeto JSON. Para enviar varios elementos, póngalos en una lista: [{...}, {...}].", where)
+	}
+	return nil
+}
+
 // jsonError explains a decoding error in Spanish.
-func jsonError(where string, err error) error {
+func jsonError(where, fields string, err error) error {
 	prefix := "El cuerpo"
 	if where != "" {
 		prefix = where
@@ -166,10 +193,14 @@ func jsonError(where string, err error) error {
 	case errors.As(err, &typ) && typ.Field != "":
 		return datosbot.Errorf(datosbot.EINVALID, "%s tiene el campo %q con un tipo equivocado: se esperaba %s.", prefix, typ.Field, jsonKind(typ.Type.Kind().String()))
 	case errors.As(err, &typ):
-		return datosbot.Errorf(datosbot.EINVALID, "%s debe ser un objeto JSON con key y name.", prefix)
+		return datosbot.Errorf(datosbot.EINVALID, "%s no tiene la forma esperada: se esperaba %s.", prefix, jsonKind(typ.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return datosbot.Errorf(datosbot.EINVALID, "%s tiene el campo desconocido %s. Use key, name, ckan_org y active.", prefix, field)
+		hint := "Revise el nombre del campo."
+		if fields != "" {
+			hint = "Use " + fields + "."
+		}
+		return datosbot.Errorf(datosbot.EINVALID, "%s tiene el campo desconocido %s. %s", prefix, field, hint)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return datosbot.Errorf(datosbot.EINVALID, "%s está incompleto: el JSON termina antes de tiempo.", prefix)
 	}
@@ -184,6 +215,8 @@ func jsonKind(k string) string {
 		return "true o false"
 	case "slice":
 		return "una lista"
+	case "struct", "map":
+		return "un objeto JSON"
 	}
 	return k
 }

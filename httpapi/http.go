@@ -148,9 +148,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	})
 	s.handle(mux, "/api/v1/actions", true, map[string]http.HandlerFunc{"GET": s.handleActions})
 	s.handle(mux, "/api/v1/compliance", true, map[string]http.HandlerFunc{"GET": s.handleCompliance})
-	mux.Handle("/api/v1/", s.withLogger(s.Protect(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/api/v1/", s.Protect(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, datosbot.Errorf(datosbot.ENOTFOUND, "La ruta %s no existe. Rutas disponibles: /api/v1/institutions, /api/v1/actions, /api/v1/compliance y /api/v1/campaigns.", r.URL.Path))
-	})))
+	}))
 }
 
 // Handler returns the server's routes on a new mux, instrumented.
@@ -160,6 +160,13 @@ func (s *Server) Handler() http.Handler {
 	return s.Instrument(mux)
 }
 
+// API mounts a Bearer-protected API path on mux, one handler per method,
+// with the same guard, 405 answer and JSON errors as the built-in routes.
+// A later route (e.g. /api/v1/campaigns) mounts itself with it.
+func (s *Server) API(mux *http.ServeMux, path string, byMethod map[string]http.HandlerFunc) {
+	s.handle(mux, path, true, byMethod)
+}
+
 // handle registers one handler per method for path, and a catch-all that
 // answers any other method with 405 and an Allow header. GET also serves
 // HEAD. Protected paths check the token first, 405 included, so that
@@ -167,7 +174,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) handle(mux *http.ServeMux, path string, protected bool, byMethod map[string]http.HandlerFunc) {
 	wrap := func(h http.HandlerFunc) http.Handler {
 		if protected {
-			h = s.Protect(h)
+			return s.Protect(h)
 		}
 		return s.withLogger(h)
 	}
@@ -221,9 +228,11 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // Protect guards an API handler: it answers 404 while the API is off, 401
 // unless the request carries a configured bearer token, and then limits the
 // body to MaxBody and records the caller for Actor. Nothing is read from the
-// request before the token is checked.
+// request before the token is checked. It also gives WriteError the
+// server's logger.
 func (s *Server) Protect(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), loggerKey, s.logger))
 		if len(s.tokens) == 0 {
 			WriteError(w, r, datosbot.Errorf(datosbot.ENOTFOUND, "La API está desactivada. Para activarla, configure DATOSBOT_API_TOKENS con al menos un token de 32 caracteres o más."))
 			return
@@ -244,8 +253,9 @@ func (s *Server) Protect(h http.HandlerFunc) http.HandlerFunc {
 			WriteError(w, r, &http.MaxBytesError{Limit: s.maxBody})
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), actorKey, actor))
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
-		h(w, r.WithContext(context.WithValue(r.Context(), actorKey, actor)))
+		h(w, r)
 	}
 }
 

@@ -275,14 +275,14 @@ func TestPostInstitutionsInvalid(t *testing.T) {
 	for _, tt := range []struct {
 		name, body, want string // want is part of the message
 	}{
-		{"BadKeyInList", `[{"key": "inegi", "name": "INEGI"}, {"key": "SH CP!", "name": "Hacienda"}]`, "índice 1"},
-		{"MissingName", `[{"key": "inegi", "name": "INEGI"}, {"key": "shcp", "name": "Hacienda"}, {"key": "imss"}]`, "índice 2"},
+		{"BadKeyInList", `[{"key": "inegi", "name": "INEGI"}, {"key": "SH CP!", "name": "Hacienda"}]`, "elemento 1 "},
+		{"MissingName", `[{"key": "inegi", "name": "INEGI"}, {"key": "shcp", "name": "Hacienda"}, {"key": "imss"}]`, "elemento 2 "},
 		{"MissingKey", `{"name": "INEGI"}`, "clave"},
 		{"LongName", `{"key": "inegi", "name": "` + strings.Repeat("x", datosbot.MaxNameLen+1) + `"}`, "largo"},
 		{"UnknownField", `[{"key": "inegi", "nombre": "INEGI"}]`, `"nombre"`},
 		{"WrongType", `[{"key": "inegi", "name": 7}]`, `"name"`},
-		{"DuplicateKey", `[{"key": "inegi", "name": "A"}, {"key": "inegi", "name": "B"}]`, "índice 1"},
-		{"NotAnObject", `[{"key": "inegi", "name": "A"}, "shcp"]`, "índice 1"},
+		{"DuplicateKey", `[{"key": "inegi", "name": "A"}, {"key": "inegi", "name": "B"}]`, "elemento 1 "},
+		{"NotAnObject", `[{"key": "inegi", "name": "A"}, "shcp"]`, "elemento 1 "},
 		{"EmptyList", `[]`, "vacía"},
 		{"EmptyBody", ``, "vacío"},
 		{"NotJSON", `key=inegi`, "JSON"},
@@ -617,5 +617,49 @@ func TestInternalErrorLogged(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), token) {
 		t.Errorf("log %q contains the API token", logs.String())
+	}
+}
+
+// TestAPIHelpers mounts a route the way a later /api/v1/campaigns does and
+// checks that it gets the same guard, limits, 405 and JSON errors.
+func TestAPIHelpers(t *testing.T) {
+	srv := httpapi.New(httpapi.Config{Store: openStore(t), Tokens: []string{token}, MaxBody: 200})
+	mux := http.NewServeMux()
+	srv.Routes(mux)
+	srv.API(mux, "/api/v1/campaigns", map[string]http.HandlerFunc{
+		"POST": func(w http.ResponseWriter, r *http.Request) {
+			var req struct {
+				Title string `json:"title"`
+			}
+			if err := httpapi.ReadJSON(r, &req); err != nil {
+				httpapi.WriteError(w, r, err)
+				return
+			}
+			httpapi.WriteJSON(w, http.StatusCreated, map[string]string{"title": req.Title, "by": string(httpapi.Actor(r.Context()))})
+		},
+	})
+	h := srv.Instrument(mux)
+
+	w := do(t, h, "POST", "/api/v1/campaigns", bearer(token), strings.NewReader(`{"title": "Censo"}`))
+	if w.Code != http.StatusCreated || !strings.Contains(w.Body.String(), `"by":"api:`) {
+		t.Errorf("POST = %d %s; want 201 with the api actor", w.Code, w.Body)
+	}
+	for _, tt := range []struct {
+		name, method, auth, body string
+		status                   int
+		code                     string
+	}{
+		{"NoToken", "POST", "", `{"title": "x"}`, 401, datosbot.EUNAUTHORIZED},
+		{"Method", "GET", bearer(token), "", 405, "method_not_allowed"},
+		{"UnknownField", "POST", bearer(token), `{"titulo": "x"}`, 400, datosbot.EINVALID},
+		{"Trailing", "POST", bearer(token), `{"title": "x"} []`, 400, datosbot.EINVALID},
+		{"WrongShape", "POST", bearer(token), `["x"]`, 400, datosbot.EINVALID},
+		{"Empty", "POST", bearer(token), ` `, 400, datosbot.EINVALID},
+		{"TooLarge", "POST", bearer(token), `{"title": "` + strings.Repeat("x", 300) + `"}`, 413, "too_large"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := do(t, h, tt.method, "/api/v1/campaigns", tt.auth, strings.NewReader(tt.body))
+			checkError(t, w, tt.status, tt.code)
+		})
 	}
 }
