@@ -121,6 +121,9 @@ func (s *Store) WithdrawAction(ctx context.Context, id string, by datosbot.UserI
 				id, datosbot.DateOf(a.WithdrawnAt, time.UTC).LongDate())
 		}
 		ek := s.evidenceKey(a.Institution, a.Bimester)
+		if err := tx.Watch(ctx, ek).Err(); err != nil {
+			return err
+		}
 		field := datosbot.NormalizeURL(a.EvidenceURL)
 		owner, err := tx.HGet(ctx, ek, field).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {

@@ -3,6 +3,8 @@ package storage
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -234,11 +236,17 @@ func (s *Store) openEmbedded(ctx context.Context, cfg Config) error {
 	// TTLs run with the wall clock, as on a real server (miniredis would
 	// otherwise only expire keys on FastForward).
 	m.ClockTTL(true)
+	// The server listens on a loopback port; a random password keeps other
+	// local processes out of the bot's data.
+	secret := make([]byte, 24)
+	rand.Read(secret)
+	password := hex.EncodeToString(secret)
+	m.RequireAuth(password)
 	if err := m.Start(); err != nil {
 		return fmt.Errorf("storage: start embedded redis: %w", err)
 	}
 	s.mini = m
-	s.rdb = redis.NewClient(&redis.Options{Addr: m.Addr()})
+	s.rdb = redis.NewClient(&redis.Options{Addr: m.Addr(), Password: password})
 	if err := s.load(ctx); err != nil {
 		s.rdb.Close()
 		m.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,3 +153,25 @@ func TestOpenRefusesBadOrUnreachableURL(t *testing.T) {
 }
 
 func sprint(v any) string { return fmt.Sprint(v) }
+
+func TestEmbeddedAutosave(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data.json")
+	s, err := storage.Open(ctx, storage.Config{DataFile: file, SaveInterval: 10 * time.Millisecond})
+	must(t, err)
+	defer s.Close(ctx)
+	mustCreate(t, s, "inegi", "INEGI")
+	// Wait (bounded) for the autosave loop to write the file, without Close.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(file)
+		if strings.Contains(string(b), `datosbot:{d}:inst:inegi`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the data file was not saved within 5s; it holds %q", b)
+		}
+	}
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(file), ".*tmp*"))
+	if len(matches) != 0 {
+		t.Errorf("temporary files left behind: %v", matches)
+	}
+}

@@ -126,7 +126,7 @@ func (s *Store) allMemberships(ctx context.Context) ([]datosbot.Membership, erro
 	if err != nil {
 		return nil, err
 	}
-	var out []datosbot.Membership
+	out := []datosbot.Membership{}
 	for _, k := range keys {
 		if !strings.HasSuffix(k, ":roles") {
 			continue
