@@ -47,7 +47,9 @@ type PutResult struct {
 
 // handlePutInstitutions creates or updates one institution or a list of
 // them. Every item is validated before any is stored, so a bad item rejects
-// the whole request and stores nothing.
+// the whole request and stores nothing. The items are then stored one by
+// one: if the store fails midway (Redis down), the earlier ones stay
+// stored, and repeating the request is safe because each put is idempotent.
 func (s *Server) handlePutInstitutions(w http.ResponseWriter, r *http.Request) {
 	insts, err := readInstitutions(r.Body)
 	if err != nil {
