@@ -11,12 +11,21 @@ if ! command -v redis-server >/dev/null 2>&1; then
   else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; fi
 fi
 
-port=${DATOSBOT_TEST_REDIS_PORT:-6399}
+# A port of our own, so that a Redis already running (or another test run)
+# is never touched.
+port=${DATOSBOT_TEST_REDIS_PORT:-}
+if [ -z "$port" ]; then
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 20000))
+    redis-cli -p "$port" ping >/dev/null 2>&1 || break
+  done
+fi
 dir=$(mktemp -d)
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" --daemonize yes \
   --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
 trap 'kill "$(cat "$dir/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$port" ping >/dev/null || { echo "redis-server did not start:"; cat "$dir/redis.log"; exit 1; }
 
 echo "== go vet"
 go vet ./...
