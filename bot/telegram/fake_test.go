@@ -39,12 +39,14 @@ type fakeAPI struct {
 	calls     []apiCall
 	replies   map[string]string // "method" or "method chat_id" → raw JSON answer
 	status    map[string]int    // HTTP status of those answers
+	times     map[string]int    // how many more times a scripted answer applies; absent: always
 	active    int
 	overlaps  int
 	polls     map[string]int // getUpdates calls per X-Replica header
 	me        string
 	member    string // getChatMember result
 	maxWait   time.Duration
+	hook      func(apiCall) (int, string, bool) // answers a call first when it returns true; f.mu is held
 	notify    chan struct{}
 }
 
@@ -59,6 +61,7 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 		t:       t,
 		replies: map[string]string{},
 		status:  map[string]int{},
+		times:   map[string]int{},
 		polls:   map[string]int{},
 		me:      `{"id":777000111,"is_bot":true,"first_name":"Datos","username":"DatosBot","can_join_groups":true,"can_read_all_group_messages":false,"supports_inline_queries":false}`,
 		member:  `{"status":"administrator","user":{"id":777000111,"is_bot":true,"first_name":"Datos"},"can_be_edited":false,"is_anonymous":false,"can_manage_chat":true,"can_delete_messages":true,"can_manage_video_chats":false,"can_restrict_members":false,"can_promote_members":false,"can_change_info":false,"can_invite_users":true}`,
@@ -90,6 +93,41 @@ func (f *fakeAPI) answer(key string, status int, body string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.replies[key], f.status[key] = body, status
+	delete(f.times, key)
+}
+
+// intercept installs a hook that may answer any call.
+func (f *fakeAPI) intercept(h func(apiCall) (int, string, bool)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hook = h
+}
+
+// answerTimes scripts the answer to a method for its next n calls only.
+func (f *fakeAPI) answerTimes(key string, n, status int, body string) {
+	f.answer(key, status, body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.times[key] = n
+}
+
+// take returns the scripted answer for key, if any, using one of its
+// remaining uses. f.mu is held.
+func (f *fakeAPI) take(key string) (string, int, bool) {
+	body, ok := f.replies[key]
+	if !ok {
+		return "", 0, false
+	}
+	status := f.status[key]
+	if n, limited := f.times[key]; limited {
+		if n <= 1 {
+			delete(f.replies, key)
+			delete(f.times, key)
+		} else {
+			f.times[key] = n - 1
+		}
+	}
+	return body, status, true
 }
 
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
@@ -104,12 +142,17 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	replica := r.Header.Get("X-Replica")
 	f.mu.Lock()
 	f.calls = append(f.calls, apiCall{Method: method, Replica: replica, Params: params})
-	key := method + " " + params["chat_id"]
-	body, scripted := f.replies[key]
-	status := f.status[key]
+	var body string
+	var status int
+	scripted := false
+	if f.hook != nil {
+		status, body, scripted = f.hook(f.calls[len(f.calls)-1])
+	}
 	if !scripted {
-		body, scripted = f.replies[method]
-		status = f.status[method]
+		body, status, scripted = f.take(method + " " + params["chat_id"])
+	}
+	if !scripted {
+		body, status, scripted = f.take(method)
 	}
 	f.mu.Unlock()
 	if scripted {

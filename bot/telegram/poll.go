@@ -111,7 +111,7 @@ func (a *Adapter) pollLoop(stop, abort context.Context, h bot.Handler) {
 	attempts := map[int64]int{}
 	done := func() bool { return stop.Err() != nil || abort.Err() != nil }
 	for !done() {
-		if backoff > 0 && !sleep2(stop, abort, backoff) {
+		if backoff > 0 && !a.pause(stop, abort, backoff) {
 			return
 		}
 		updates, err := a.getUpdates(abort, offset)

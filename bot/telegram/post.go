@@ -26,22 +26,62 @@ func (a *Adapter) Post(ctx context.Context, m datosbot.Message) error {
 	if err != nil {
 		return &datosbot.PermanentError{Channel: m.Channel, Reason: "invalid telegram chat id"}
 	}
-	return a.send(ctx, chatID, 0, m.Reply)
+	from := 0
+	if m.Key != "" {
+		a.mu.Lock()
+		from = a.progress[m.Key]
+		a.mu.Unlock()
+	}
+	sent, err := a.sendFrom(ctx, chatID, 0, m.Reply, from)
+	if m.Key != "" {
+		a.recordProgress(m.Key, sent, err)
+	}
+	return err
+}
+
+// maxProgress bounds the memory of partly sent posts.
+const maxProgress = 10000
+
+// recordProgress remembers how many parts of a long post went out before
+// a transient failure, so that the retry of the same Message.Key does not
+// repeat them. It is per process: a retry on another replica may repeat
+// the first parts of a long post.
+func (a *Adapter) recordProgress(key string, sent int, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var pe *datosbot.PermanentError
+	var moved *datosbot.ChannelMovedError
+	if err == nil || sent == 0 || errors.As(err, &pe) || errors.As(err, &moved) {
+		delete(a.progress, key)
+		return
+	}
+	if a.progress == nil || len(a.progress) >= maxProgress {
+		a.progress = map[string]int{}
+	}
+	a.progress[key] = sent
 }
 
 // send renders r and sends it in as many messages as it takes; the
 // buttons go with the last one. replyTo, when not zero, is the message
 // the first one answers.
 func (a *Adapter) send(ctx context.Context, chatID int64, replyTo int, r datosbot.Reply) error {
+	_, err := a.sendFrom(ctx, chatID, replyTo, r, 0)
+	return err
+}
+
+// sendFrom sends the parts of r from index from on and returns the index
+// of the first part not sent.
+func (a *Adapter) sendFrom(ctx context.Context, chatID int64, replyTo int, r datosbot.Reply, from int) (int, error) {
 	parts := render(r, maxMessageLen)
 	kb := keyboard(r)
 	if len(parts) == 0 {
 		if kb == nil {
-			return nil
+			return 0, nil
 		}
 		parts = []string{"Opciones:"}
 	}
-	for i, text := range parts {
+	for i := from; i < len(parts); i++ {
+		text := parts[i]
 		p := &tgbot.SendMessageParams{
 			ChatID:    chatID,
 			Text:      text,
@@ -54,10 +94,10 @@ func (a *Adapter) send(ctx context.Context, chatID int64, replyTo int, r datosbo
 			p.ReplyMarkup = kb
 		}
 		if _, err := a.api.SendMessage(ctx, p); err != nil {
-			return a.classify(chatRef(chatID), err)
+			return i, a.classify(chatRef(chatID), err)
 		}
 	}
-	return nil
+	return len(parts), nil
 }
 
 // permanentReasons are Bot API error descriptions after which posting to
@@ -102,6 +142,18 @@ func (a *Adapter) classify(ch datosbot.ChannelID, err error) error {
 		}
 	}
 	return fmt.Errorf("telegram: post to %s: %w", ch, a.redact.Error(err))
+}
+
+// DiagnoseChannels diagnoses the Telegram channels among chs; its shape
+// fits commands.Config.Diagnose.
+func (a *Adapter) DiagnoseChannels(ctx context.Context, _ string, chs []datosbot.ChannelID) []string {
+	var out []string
+	for _, ch := range chs {
+		if d := a.Diagnose(ctx, ch); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Diagnose checks the bot's membership in a Telegram group and returns, in

@@ -126,9 +126,13 @@ type Adapter struct {
 	me      models.User
 	botName string // username without "@", lower-cased
 
-	mu      sync.Mutex
-	handler bot.Handler
-	ready   error
+	// pause waits between polls after an error; tests replace it.
+	pause func(stop, abort context.Context, d time.Duration) bool
+
+	mu       sync.Mutex
+	handler  bot.Handler
+	ready    error
+	progress map[string]int // Message.Key → parts already sent, for retried posts
 }
 
 // New checks the token with getMe, warns when privacy mode would hide
@@ -165,6 +169,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		redact: newRedactor(cfg.Token),
 		dedupe: cfg.Deduper,
 		ready:  errors.New("telegram: not started"),
+		pause:  sleep2,
 	}
 	if a.dedupe == nil {
 		a.dedupe = newMemoryDeduper(10000)

@@ -618,3 +618,87 @@ func TestRedactor(t *testing.T) {
 		t.Errorf("redacted error lost its chain")
 	}
 }
+
+// TestPollHonoursRetryAfter answers getUpdates with a flood wait: the
+// poller waits retry_after (the library's poller would not) and goes on.
+func TestPollHonoursRetryAfter(t *testing.T) {
+	f := newFakeAPI(t)
+	f.answerTimes("getUpdates", 1, 429, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}`)
+	f.push(update(t, "estado.json"))
+	a, _ := newAdapter(t, f, Config{})
+	var mu sync.Mutex
+	var waits []time.Duration
+	a.pause = func(stop, abort context.Context, d time.Duration) bool {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+		return stop.Err() == nil && abort.Err() == nil
+	}
+	h := &recorder{}
+	stop := run(t, a, h)
+	waitFor(t, "the update after the flood wait", func() bool { return len(h.requests()) == 1 })
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(waits) != 1 || waits[0] != 7*time.Second {
+		t.Errorf("got waits %v, want [7s]", waits)
+	}
+}
+
+// TestPostRetryResumes fails the second part of a long post with a flood
+// wait: the retry of the same Message.Key sends only what was missing.
+func TestPostRetryResumes(t *testing.T) {
+	f := newFakeAPI(t)
+	a, _ := newAdapter(t, f, Config{})
+	text := strings.TrimSuffix(strings.Repeat("recordatorio del bimestre con datos\n", 300), "\n")
+	msg := datosbot.Message{Key: "reminder:2026-B6:14:telegram:-100123", Channel: "telegram:-100123", Reply: datosbot.Reply{Text: text}}
+	parts := render(msg.Reply, maxMessageLen)
+	if len(parts) < 3 {
+		t.Fatalf("got %d parts, want at least 3", len(parts))
+	}
+	n := 0
+	f.intercept(func(c apiCall) (int, string, bool) {
+		if c.Method != "sendMessage" {
+			return 0, "", false
+		}
+		n++
+		if n == 2 {
+			return 429, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`, true
+		}
+		return 0, "", false
+	})
+	var rl *datosbot.RateLimitError
+	if err := a.Post(context.Background(), msg); !errors.As(err, &rl) {
+		t.Fatalf("first attempt: got %v, want a RateLimitError", err)
+	}
+	if err := a.Post(context.Background(), msg); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	var got []string
+	for _, c := range f.callsOf("sendMessage") {
+		got = append(got, c.Params["text"])
+	}
+	// Part 1, part 2 (refused), then parts 2… once each.
+	want := append([]string{parts[0], parts[1]}, parts[1:]...)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %d sendMessage calls, want %d: part 1 once, part 2 twice, the rest once", len(got), len(want))
+	}
+	// A new post with the same key after success starts from the first part.
+	before := len(f.callsOf("sendMessage"))
+	if err := a.Post(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.callsOf("sendMessage")) - before; got != len(parts) {
+		t.Errorf("a post after success sent %d parts, want %d", got, len(parts))
+	}
+}
+
+func TestDiagnoseChannels(t *testing.T) {
+	f := newFakeAPI(t)
+	f.member = `{"status":"left","user":{"id":777000111,"is_bot":true,"first_name":"Datos"}}`
+	a, _ := newAdapter(t, f, Config{})
+	got := a.DiagnoseChannels(context.Background(), "inegi", []datosbot.ChannelID{"slack:C0123", "telegram:-100123", "telegram:5550001"})
+	if len(got) != 1 || !strings.Contains(got[0], "salió") {
+		t.Errorf("got %q, want one diagnosis for the Telegram group", got)
+	}
+}

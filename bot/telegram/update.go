@@ -181,14 +181,10 @@ func (a *Adapter) answerCallback(ctx context.Context, id, text string, alert boo
 // logged rather than making Telegram deliver the command again; a short
 // flood wait is honoured once.
 func (a *Adapter) reply(ctx context.Context, chatID int64, replyTo int, r datosbot.Reply) {
-	err := a.send(ctx, chatID, replyTo, r)
+	sent, err := a.sendFrom(ctx, chatID, replyTo, r, 0)
 	var rl *datosbot.RateLimitError
-	if errors.As(err, &rl) && rl.RetryAfter <= 10*time.Second {
-		select {
-		case <-ctx.Done():
-		case <-time.After(rl.RetryAfter):
-			err = a.send(ctx, chatID, replyTo, r)
-		}
+	if errors.As(err, &rl) && rl.RetryAfter <= 10*time.Second && sleep(ctx, rl.RetryAfter) {
+		_, err = a.sendFrom(ctx, chatID, replyTo, r, sent)
 	}
 	if err != nil {
 		a.log.Warn("telegram: could not send a reply", "chat", chatID, "err", err)
