@@ -61,16 +61,10 @@ func (a *Adapter) recordProgress(key string, sent int, err error) {
 	a.progress[key] = sent
 }
 
-// send renders r and sends it in as many messages as it takes; the
-// buttons go with the last one. replyTo, when not zero, is the message
-// the first one answers.
-func (a *Adapter) send(ctx context.Context, chatID int64, replyTo int, r datosbot.Reply) error {
-	_, err := a.sendFrom(ctx, chatID, replyTo, r, 0)
-	return err
-}
-
-// sendFrom sends the parts of r from index from on and returns the index
-// of the first part not sent.
+// sendFrom renders r and sends it in as many messages as it takes, from
+// part index from on; the buttons go with the last part. replyTo, when not
+// zero, is the message the first part answers. It returns the index of the
+// first part not sent.
 func (a *Adapter) sendFrom(ctx context.Context, chatID int64, replyTo int, r datosbot.Reply, from int) (int, error) {
 	parts := render(r, maxMessageLen)
 	kb := keyboard(r)

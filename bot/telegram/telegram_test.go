@@ -702,3 +702,34 @@ func TestDiagnoseChannels(t *testing.T) {
 		t.Errorf("got %q, want one diagnosis for the Telegram group", got)
 	}
 }
+
+func TestAnonymousAdminIsTold(t *testing.T) {
+	f := newFakeAPI(t)
+	f.push(json.RawMessage(`{"update_id":600001,"message":{"message_id":5,"date":1767225600,
+		"from":{"id":1087968824,"is_bot":true,"first_name":"Group","username":"GroupAnonymousBot"},
+		"sender_chat":{"id":-1001234567890,"type":"supergroup","title":"Enlaces INEGI"},
+		"chat":{"id":-1001234567890,"type":"supergroup","title":"Enlaces INEGI"},"text":"/estado@DatosBot"}}`))
+	a, _ := newAdapter(t, f, Config{})
+	h := &recorder{}
+	stop := run(t, a, h)
+	waitFor(t, "the refusal", func() bool { return len(f.callsOf("sendMessage")) == 1 })
+	stop()
+	if n := len(h.requests()); n != 0 {
+		t.Errorf("handler got %d requests from an anonymous sender, want 0", n)
+	}
+	if got := f.callsOf("sendMessage")[0].Params["text"]; !strings.Contains(got, "anónim") {
+		t.Errorf("got reply %q, want it to explain the anonymous sender", got)
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	r := datosbot.Reply{
+		Title:   "Estado de INEGI <2026-B6>",
+		Text:    strings.Repeat("Acción A7K2Q: https://www.datos.gob.mx/dataset/censo-2020 & nota\n", 100),
+		Fields:  []datosbot.Field{{Label: "Cumple", Value: "sí"}, {Label: "Días restantes", Value: "12"}},
+		Context: "Registre con /anunciar <url-datos> <url-publicación>",
+	}
+	for b.Loop() {
+		render(r, maxMessageLen)
+	}
+}

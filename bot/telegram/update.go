@@ -122,11 +122,19 @@ func (a *Adapter) handleMessage(ctx context.Context, h bot.Handler, updateID int
 	if m.MigrateToChatID != 0 && a.cfg.OnMigrate != nil {
 		a.cfg.OnMigrate(ctx, chatRef(m.Chat.ID), chatRef(m.MigrateToChatID))
 	}
-	if m.From == nil || m.From.IsBot {
+	text, ok := commandText(m.Text, a.botName)
+	if !ok || m.From == nil {
 		return
 	}
-	text, ok := commandText(m.Text, a.botName)
-	if !ok {
+	if m.SenderChat != nil {
+		// An anonymous group admin or a channel: Telegram hides the person.
+		a.reply(ctx, m.Chat.ID, m.ID, datosbot.Reply{
+			Text:  "No puedo saber quién envió este comando porque se envió de forma anónima o en nombre de un canal. Desactive «Permanecer anónimo» en sus permisos de administrador, o escriba el comando en un chat privado con el bot.",
+			Error: datosbot.EUNAUTHORIZED,
+		})
+		return
+	}
+	if m.From.IsBot {
 		return
 	}
 	req := datosbot.Request{
