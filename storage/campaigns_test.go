@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,6 +178,43 @@ func TestCampaignIdempotencyKey(t *testing.T) {
 		}
 		if got, want := ids(all), []string{"C789", "C234"}; !equalStrings(got, want) {
 			t.Fatalf("Campaigns: got %v, want %v (newest first, no C567)", got, want)
+		}
+	})
+}
+
+func TestCampaignIdempotencyKeyConcurrent(t *testing.T) {
+	campaignBackends(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		start := time.Date(2026, 11, 20, 16, 0, 0, 0, time.UTC)
+		const n = 8
+		var wg sync.WaitGroup
+		results := make([]datosbot.Campaign, n)
+		createdCount := make([]bool, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := fmt.Sprintf("C%03d", i)
+				results[i], createdCount[i], errs[i] = s.CreateCampaign(ctx, campaignFixture(id, start, "inegi"), "same-request")
+			}()
+		}
+		wg.Wait()
+		created := 0
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("request %d: %v", i, errs[i])
+			}
+			if createdCount[i] {
+				created++
+			}
+			if results[i].ID != results[0].ID {
+				t.Errorf("request %d: got id %s, want %s like the others", i, results[i].ID, results[0].ID)
+			}
+		}
+		all, _ := s.Campaigns(ctx, false)
+		if created != 1 || len(all) != 1 {
+			t.Errorf("got %d created and %d stored, want 1 and 1", created, len(all))
 		}
 	})
 }
