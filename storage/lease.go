@@ -18,6 +18,12 @@ func (s *Store) Once(ctx context.Context, key string, ttl time.Duration) (bool, 
 	return ok, s.wrap(err)
 }
 
+// Forget removes a key recorded by Once, so that a delivery whose handling
+// failed is processed again when the platform redelivers it.
+func (s *Store) Forget(ctx context.Context, key string) error {
+	return s.wrap(s.rdb.Del(ctx, s.onceKey(key)).Err())
+}
+
 // acquireScript takes the lease when it is free or renews it when the
 // caller already holds it, in one atomic step.
 var acquireScript = redis.NewScript(`

@@ -522,6 +522,11 @@ func testOnce(t *testing.T, s *storage.Store) {
 	if got, _ := s.Once(ctx, "slack:ev1", ttl); !got {
 		t.Error("Once after the TTL = false, want true")
 	}
+	// A forgotten key is new again (a failed delivery is redelivered).
+	must(t, s.Forget(ctx, "slack:ev1"))
+	if got, _ := s.Once(ctx, "slack:ev1", ttl); !got {
+		t.Error("Once after Forget = false, want true")
+	}
 }
 
 func testExportImport(t *testing.T, s, empty *storage.Store) {
