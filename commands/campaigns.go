@@ -479,16 +479,7 @@ func (cc *Campaigns) close(ctx context.Context, c *Caller, id string) (datosbot.
 
 // acknowledge runs enterado <id>.
 func (cc *Campaigns) acknowledge(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
-	// enterado has no option keys in the parser, so institucion:<clave>
-	// arrives as an argument.
-	var id, explicit string
-	for _, a := range in.Args {
-		if k, v, ok := strings.Cut(a, ":"); ok && datosbot.Fold(k) == "institucion" {
-			explicit = v
-		} else if id == "" {
-			id = campaignID(a)
-		}
-	}
+	id, explicit := campaignID(arg(in, 0)), in.Opts["institucion"]
 	if id == "" {
 		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "Indique la campaña: /datos enterado <id-campaña>, con el identificador del anuncio (por ejemplo C3M9).")
 	}

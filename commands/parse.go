@@ -81,6 +81,7 @@ var optionKeys = map[string][]string{
 	"publicar":    {"institucion", "nota"},
 	"retirar":     {"motivo"},
 	"reporte":     {"bimestre"},
+	"enterado":    {"institucion"},
 }
 
 // Parse reads a command line such as

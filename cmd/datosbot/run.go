@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/bot"
 	"github.com/datosbot/datosbot/bot/console"
+	"github.com/datosbot/datosbot/bot/slack"
+	"github.com/datosbot/datosbot/bot/telegram"
 	"github.com/datosbot/datosbot/commands"
 	"github.com/datosbot/datosbot/httpapi"
 	"github.com/datosbot/datosbot/storage"
@@ -88,12 +91,42 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 		adapters = append(adapters, con)
 	}
 
+	if cfg.Slack() {
+		// The signature window uses the real clock, never DATOSBOT_NOW.
+		sl, err := slack.New(slack.Config{BotToken: cfg.SlackBotToken, SigningSecret: cfg.SlackSigningSecret,
+			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger})
+		if err != nil {
+			store.Close(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("configuración inválida: SLACK_BOT_TOKEN: %v", err)
+		}
+		adapters = append(adapters, sl)
+	}
+
+	var tg *telegram.Adapter
+	if cfg.Telegram() {
+		tg, err = telegram.New(ctx, telegram.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
+			WebhookSecret: cfg.TelegramWebhookSecret, WebhookURL: cfg.TelegramWebhookURL,
+			Deduper: store, Lease: store, Holder: replicaID(), Logger: logger,
+			OnMigrate: func(ctx context.Context, from, to datosbot.ChannelID) {
+				if err := store.MoveChannel(ctx, from, to, "sistema"); err != nil && datosbot.ErrorCode(err) != datosbot.ENOTFOUND {
+					logger.Error("telegram: could not follow a migrated group", "from", from, "to", to, "err", err)
+				}
+			}})
+		if err != nil {
+			store.Close(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %v", err)
+		}
+		adapters = append(adapters, tg)
+	}
+
 	metrics := httpapi.NewMetrics()
 	var poster poster
 	m.Service = commands.New(commands.Config{
 		Store: store, Poster: &poster, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
+		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg),
 	})
+	camps := commands.RegisterCampaigns(m.Service, store)
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, CommandName: m.Service.CommandName,
 		Metrics: metrics, Logger: logger})
 	poster.Poster = m.Bot
@@ -107,6 +140,7 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 		}})
 	mux := http.NewServeMux()
 	api.Routes(mux)
+	api.CampaignRoutes(mux, camps)
 	m.Bot.Routes(mux)
 
 	m.listener, err = net.Listen("tcp", cfg.Addr)
@@ -153,6 +187,14 @@ func (m *Main) Close() error {
 // poster forwards to the runtime once it exists (the commands service and
 // the runtime refer to each other).
 type poster struct{ commands.Poster }
+
+// replicaID names this process among replicas (the Telegram polling lease).
+func replicaID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
 
 func graceDays(n int) int {
 	if n == 0 {
@@ -244,4 +286,23 @@ func healthcheck(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("/healthz answered %d", resp.StatusCode)
 	}
 	return nil
+}
+
+func telegramBot(tg *telegram.Adapter) string {
+	if tg == nil {
+		return ""
+	}
+	return tg.BotUsername()
+}
+
+// diagnose collects the warnings estado shows about an institution's
+// channels.
+func diagnose(tg *telegram.Adapter) func(ctx context.Context, key string, chs []datosbot.ChannelID) []string {
+	return func(ctx context.Context, key string, chs []datosbot.ChannelID) []string {
+		var out []string
+		if tg != nil {
+			out = append(out, tg.DiagnoseChannels(ctx, key, chs)...)
+		}
+		return out
+	}
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSlackWiring checks that with Slack configured, Main mounts the signed
+// /slack/commands route, answers through the command language, and refuses
+// an unsigned request.
+func TestSlackWiring(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	defer fake.Close()
+	secret := "8f742231b10e8888abcd99yyyzzz85a5"
+	c := startConsole(t, map[string]string{
+		"DATOSBOT_DATA_FILE":   filepath.Join(t.TempDir(), "s.json"),
+		"SLACK_BOT_TOKEN":      "xoxb-test",
+		"SLACK_SIGNING_SECRET": secret,
+		"SLACK_API_URL":        fake.URL,
+		"DATOSBOT_ADMINS":      "slack:UADMIN",
+	})
+	defer c.close()
+	if c.m.Config.Console {
+		t.Error("the console should be off when Slack is configured")
+	}
+	body := url.Values{"command": {"/datos"}, "text": {"institucion alta inegi INEGI"}, "user_id": {"UADMIN"},
+		"channel_id": {"C1"}, "team_id": {"T1"}, "trigger_id": {"1.2.3"}, "response_url": {fake.URL + "/resp"}}.Encode()
+
+	post := func(sign bool) *http.Response {
+		req, _ := http.NewRequest("POST", "http://"+c.m.Addr()+"/slack/commands", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if sign {
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			mac := hmac.New(sha256.New, []byte(secret))
+			io.WriteString(mac, "v0:"+ts+":"+body)
+			req.Header.Set("X-Slack-Request-Timestamp", ts)
+			req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if resp := post(false); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unsigned request = %d, want 401", resp.StatusCode)
+	}
+	resp := post(true)
+	defer resp.Body.Close()
+	var msg struct {
+		Text string `json:"text"`
+	}
+	json.NewDecoder(resp.Body).Decode(&msg)
+	if resp.StatusCode != 200 || !strings.Contains(msg.Text, "Institución registrada") {
+		t.Fatalf("signed request = %d %q", resp.StatusCode, msg.Text)
+	}
+}
