@@ -152,3 +152,64 @@ func (s *Store) institutionCampaignsKey(key string) string { return s.key("camps
 func (s *Store) campaignIdempotencyKey(digest string) string { return s.key("camps", "idem", digest) }
 
 // ---- end of campaigns ----
+
+// ---- Outbox and reminder schedule (storage/outbox.go) ----
+//
+// The families "outbox" and "sched" are not in domainFamilies, so Export
+// and Import carry them in Snapshot.Extra. Every outbox key is fixed (no
+// per-message key names), so each Lua script declares all the keys it
+// touches, as Redis Cluster requires.
+
+// outboxDueKey is a sorted set of the keys of queued messages, scored by
+// the earliest time each may be posted (Unix microseconds).
+func (s *Store) outboxDueKey() string { return s.key("outbox", "due") }
+
+// outboxInflightKey is a sorted set of the keys of claimed messages, scored
+// by the end of the claim's lease (Unix microseconds). An expired lease
+// puts the message back in outboxDueKey.
+func (s *Store) outboxInflightKey() string { return s.key("outbox", "inflight") }
+
+// outboxMsgKey is a hash of the messages queued or in flight: field message
+// key → JSON outboxRecord (the message and its attempts).
+func (s *Store) outboxMsgKey() string { return s.key("outbox", "msg") }
+
+// outboxDoneKey is a hash of every message key ever finished: field message
+// key → "sent <µs>" or "failed <µs>". It is never trimmed, so enqueueing a
+// finished key again is a no-op forever.
+func (s *Store) outboxDoneKey() string { return s.key("outbox", "done") }
+
+// outboxClaimKey is a hash of the messages in flight: field message key →
+// token of the claim that holds it.
+func (s *Store) outboxClaimKey() string { return s.key("outbox", "claim") }
+
+// outboxPostingKey is a hash of the messages whose post has started and is
+// not yet recorded: field message key → Unix microseconds. A lease that
+// expires with this field set is counted as "uncertain" (maybe posted twice).
+func (s *Store) outboxPostingKey() string { return s.key("outbox", "posting") }
+
+// outboxPaceKey is a hash of pacing state: field "c:<channel>" or
+// "b:<bucket>" → the earliest Unix microsecond of the next post there.
+func (s *Store) outboxPaceKey() string { return s.key("outbox", "pace") }
+
+// outboxFailuresKey is a hash of the last permanent delivery failure per
+// channel: field ChannelID → JSON outboxFailure. A later successful post
+// to the channel removes it.
+func (s *Store) outboxFailuresKey() string { return s.key("outbox", "failures") }
+
+// outboxCountersKey is a hash of cluster-wide delivery counters (enqueued,
+// duplicates, sent, retried, ratelimited, moved, failed, recovered,
+// uncertain, repeated) → integer.
+func (s *Store) outboxCountersKey() string { return s.key("outbox", "counters") }
+
+// schedulerKey is a hash of the reminder scheduler's state: "last" (Unix
+// µs up to which every occurrence was handled), "next" (Unix µs of the
+// next occurrence) and "campaigns" (the number of campaigns when "next"
+// was computed).
+func (s *Store) schedulerKey() string { return s.key("sched", "state") }
+
+// occurrenceKey is a string per scheduled occurrence (reminders.Occurrence
+// Key): "lease <holder>" with a TTL while a scheduler enqueues its
+// messages, then "done <outcome>" without a TTL.
+func (s *Store) occurrenceKey(k string) string { return s.key("sched", "occ", k) }
+
+// ---- end of outbox and reminder schedule ----

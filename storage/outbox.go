@@ -1,0 +1,549 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/datosbot/datosbot"
+)
+
+// This file is the durable side of the delivery outbox and of the reminder
+// scheduler (package reminders holds their logic). The outbox is a delay
+// queue in the style of asynq: a sorted set of due message keys, a sorted
+// set of claimed ones with a lease deadline, and a hash of keys ever
+// finished, all moved by Lua scripts so that a message is claimed by one
+// worker at a time and a key is enqueued at most once, forever.
+//
+// Times are Unix microseconds: exact in a Lua number (a double) for
+// centuries, and fine enough for Telegram's 30 posts per second.
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// outboxRecord is a message queued or in flight.
+type outboxRecord struct {
+	Message  datosbot.Message `json:"m"`
+	Attempts int              `json:"a,omitempty"` // transient failures so far
+	Enqueued int64            `json:"q"`           // Unix µs of the first enqueue
+}
+
+// outboxFailure is the last permanent delivery failure of a channel.
+type outboxFailure struct {
+	Key    string    `json:"key"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// outboxKeys returns the outbox keys in the order every script declares them.
+func (s *Store) outboxKeys() []string {
+	return []string{s.outboxDueKey(), s.outboxInflightKey(), s.outboxMsgKey(), s.outboxClaimKey(),
+		s.outboxPostingKey(), s.outboxDoneKey(), s.outboxPaceKey(), s.outboxFailuresKey(), s.outboxCountersKey()}
+}
+
+// The scripts below name the outbox keys as KEYS[1]..KEYS[9] in the order
+// of outboxKeys: due, inflight, msg, claim, posting, done, pace, failures,
+// counters.
+
+// enqueueScript adds each (key, record) pair unless the key is queued, in
+// flight or finished. ARGV: due µs, then key, record pairs.
+var enqueueScript = redis.NewScript(`
+local added = 0
+local total = 0
+for i = 2, #ARGV, 2 do
+  local k = ARGV[i]
+  total = total + 1
+  if redis.call('HEXISTS', KEYS[6], k) == 0 and redis.call('HEXISTS', KEYS[3], k) == 0 then
+    redis.call('HSET', KEYS[3], k, ARGV[i+1])
+    redis.call('ZADD', KEYS[1], ARGV[1], k)
+    added = added + 1
+  end
+end
+if added > 0 then redis.call('HINCRBY', KEYS[9], 'enqueued', added) end
+if total > added then redis.call('HINCRBY', KEYS[9], 'duplicates', total - added) end
+return added
+`)
+
+// peekScript returns expired leases to the queue, then lists up to ARGV[2]
+// due keys with their records. ARGV: now µs, count.
+var peekScript = redis.NewScript(`
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+for _, k in ipairs(expired) do
+  redis.call('ZREM', KEYS[2], k)
+  redis.call('HDEL', KEYS[4], k)
+  if redis.call('HDEL', KEYS[5], k) == 1 then redis.call('HINCRBY', KEYS[9], 'uncertain', 1) end
+  if redis.call('HEXISTS', KEYS[3], k) == 1 and redis.call('HEXISTS', KEYS[6], k) == 0 then
+    redis.call('ZADD', KEYS[1], ARGV[1], k)
+  end
+  redis.call('HINCRBY', KEYS[9], 'recovered', 1)
+end
+local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, k in ipairs(keys) do
+  out[#out+1] = k
+  out[#out+1] = redis.call('HGET', KEYS[3], k) or ''
+end
+return out
+`)
+
+// claimScript claims candidates that are still due, pacing them: a
+// message's slot is the latest of now, its channel's next free instant and
+// its bucket's; when the slot is within the horizon the message moves in
+// flight (lease from its slot) and the channel and bucket advance, else it
+// is rescheduled to when it could be claimed, so it stops hiding other
+// channels' messages. ARGV: now µs, lease µs, horizon µs, token, limit,
+// then per candidate: key, channel field, channel spacing µs, bucket field
+// ("" for none), bucket spacing µs. Returns the earliest due score (-1 when
+// nothing is queued) followed by key, slot pairs.
+var claimScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local lease = tonumber(ARGV[2])
+local horizon = tonumber(ARGV[3])
+local limit = tonumber(ARGV[5])
+local out = {}
+local n = 0
+for i = 6, #ARGV, 5 do
+  if n >= limit then break end
+  local k, cf, ce, bf, be = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), ARGV[i+3], tonumber(ARGV[i+4])
+  local score = redis.call('ZSCORE', KEYS[1], k)
+  if score and tonumber(score) <= now then
+    local slot = now
+    local cn = tonumber(redis.call('HGET', KEYS[7], cf) or '0')
+    if cn > slot then slot = cn end
+    if bf ~= '' then
+      local bn = tonumber(redis.call('HGET', KEYS[7], bf) or '0')
+      if bn > slot then slot = bn end
+    end
+    if slot > now + horizon then
+      redis.call('ZADD', KEYS[1], slot - horizon, k)
+    else
+      if ce > 0 then redis.call('HSET', KEYS[7], cf, slot + ce) end
+      if bf ~= '' and be > 0 then redis.call('HSET', KEYS[7], bf, slot + be) end
+      redis.call('ZREM', KEYS[1], k)
+      redis.call('ZADD', KEYS[2], slot + lease, k)
+      redis.call('HSET', KEYS[4], k, ARGV[4])
+      out[#out+1] = k
+      out[#out+1] = slot
+      n = n + 1
+    end
+  end
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local wake = -1
+if first[2] then wake = tonumber(first[2]) end
+table.insert(out, 1, wake)
+return out
+`)
+
+// sentScript records a message as posted. ARGV: key, "sent <µs>", channel.
+// It returns 0 when the key had already been recorded: a repeat.
+var sentScript = redis.NewScript(`
+local k = ARGV[1]
+redis.call('ZREM', KEYS[1], k)
+redis.call('ZREM', KEYS[2], k)
+redis.call('HDEL', KEYS[3], k)
+redis.call('HDEL', KEYS[4], k)
+redis.call('HDEL', KEYS[5], k)
+redis.call('HDEL', KEYS[8], ARGV[3])
+if redis.call('HSETNX', KEYS[6], k, ARGV[2]) == 0 then
+  redis.call('HINCRBY', KEYS[9], 'repeated', 1)
+  return 0
+end
+redis.call('HINCRBY', KEYS[9], 'sent', 1)
+return 1
+`)
+
+// requeueScript puts a claimed message back in the queue with a new
+// record, if the caller's claim still holds it. ARGV: key, token, due µs,
+// record, then the counters to increment.
+var requeueScript = redis.NewScript(`
+local k = ARGV[1]
+if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[2], k)
+redis.call('HDEL', KEYS[4], k)
+redis.call('HDEL', KEYS[5], k)
+redis.call('HSET', KEYS[3], k, ARGV[4])
+redis.call('ZADD', KEYS[1], ARGV[3], k)
+for i = 5, #ARGV do redis.call('HINCRBY', KEYS[9], ARGV[i], 1) end
+return 1
+`)
+
+// failScript finishes a claimed message as failed and records the failure
+// of its channel, if the caller's claim still holds it. ARGV: key, token,
+// "failed <µs>", channel, failure JSON.
+var failScript = redis.NewScript(`
+local k = ARGV[1]
+if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[2], k)
+redis.call('HDEL', KEYS[3], k)
+redis.call('HDEL', KEYS[4], k)
+redis.call('HDEL', KEYS[5], k)
+redis.call('HSET', KEYS[6], k, ARGV[3])
+redis.call('HSET', KEYS[8], ARGV[4], ARGV[5])
+redis.call('HINCRBY', KEYS[9], 'failed', 1)
+return 1
+`)
+
+// pauseScript moves pacing fields forward to ARGV[1] (µs), never back.
+// ARGV: until, then fields.
+var pauseScript = redis.NewScript(`
+local till = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local cur = tonumber(redis.call('HGET', KEYS[7], ARGV[i]) or '0')
+  if cur < till then redis.call('HSET', KEYS[7], ARGV[i], ARGV[1]) end
+end
+return 1
+`)
+
+// OutboxEnqueue queues msgs to be posted from at on. A message whose Key
+// was ever enqueued (queued, in flight, sent or failed) is skipped, in the
+// same atomic step, so the same key is posted at most once across replicas
+// and restarts. It returns how many were new.
+func (s *Store) OutboxEnqueue(ctx context.Context, at time.Time, msgs []datosbot.Message) (int, error) {
+	added := 0
+	const batch = 500
+	for start := 0; start < len(msgs); start += batch {
+		chunk := msgs[start:min(start+batch, len(msgs))]
+		args := make([]any, 0, 1+2*len(chunk))
+		args = append(args, micros(at))
+		for _, m := range chunk {
+			if m.Key == "" || m.Channel == "" || strings.ContainsAny(string(m.Channel), " \n") {
+				return added, datosbot.Errorf(datosbot.EINVALID, "Un mensaje para la cola de envío necesita clave y canal válidos (clave %q, canal %q).", m.Key, m.Channel)
+			}
+			args = append(args, m.Key, mustJSON(outboxRecord{Message: m, Enqueued: micros(at)}))
+		}
+		n, err := enqueueScript.Run(ctx, s.rdb, s.outboxKeys(), args...).Int()
+		if err != nil {
+			return added, s.wrap(err)
+		}
+		added += n
+	}
+	return added, nil
+}
+
+// OutboxPace is how OutboxClaim paces one channel: at least Every between
+// two posts into it, and at least BucketEvery between two posts of any
+// channel sharing Bucket (a platform-wide limit; "" for none).
+type OutboxPace = func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration)
+
+// OutboxClaim claims up to limit due messages for one worker. It first
+// returns to the queue the messages whose lease ended (a worker crashed or
+// stalled). A claimed message gets a slot: the instant it may be posted,
+// no later than now+horizon, given the pacing of its channel and bucket;
+// its lease runs until slot+lease. claimed is called for each, with the
+// claim's token and the transient attempts so far. OutboxClaim returns the
+// earliest instant at which a queued message may be claimed, or the zero
+// time when the queue is empty.
+//
+// A message whose channel or bucket is busy beyond the horizon is
+// rescheduled to when it may be claimed, so one slow channel never hides
+// the messages of others.
+func (s *Store) OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
+	pace func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration),
+	claimed func(m datosbot.Message, token string, attempts int, slot time.Time)) (time.Time, error) {
+	if limit < 1 {
+		limit = 1
+	}
+	keys := s.outboxKeys()
+	peek, err := peekScript.Run(ctx, s.rdb, keys, micros(now), min(4*limit, 1000)).StringSlice()
+	if err != nil {
+		return time.Time{}, s.wrap(err)
+	}
+	token := newToken()
+	args := []any{micros(now), lease.Microseconds(), horizon.Microseconds(), token, limit}
+	records := make(map[string]outboxRecord, len(peek)/2)
+	var orphans []string
+	for i := 0; i+1 < len(peek); i += 2 {
+		k, raw := peek[i], peek[i+1]
+		var rec outboxRecord
+		if raw == "" || json.Unmarshal([]byte(raw), &rec) != nil {
+			orphans = append(orphans, k)
+			continue
+		}
+		records[k] = rec
+		every, bucket, bucketEvery := pace(rec.Message.Channel)
+		bf := ""
+		if bucket != "" {
+			bf = "b:" + bucket
+		}
+		args = append(args, k, "c:"+string(rec.Message.Channel), ceilMicros(every), bf, ceilMicros(bucketEvery))
+	}
+	if len(orphans) > 0 {
+		if err := s.rdb.ZRem(ctx, s.outboxDueKey(), anys(orphans)...).Err(); err != nil {
+			return time.Time{}, s.wrap(err)
+		}
+	}
+	res, err := claimScript.Run(ctx, s.rdb, keys, args...).Slice()
+	if err != nil {
+		return time.Time{}, s.wrap(err)
+	}
+	var wake time.Time
+	if len(res) > 0 {
+		if w, ok := res[0].(int64); ok && w >= 0 {
+			wake = time.UnixMicro(w)
+		}
+	}
+	for i := 1; i+1 < len(res); i += 2 {
+		k, _ := res[i].(string)
+		slot, _ := res[i+1].(int64)
+		rec := records[k]
+		claimed(rec.Message, token, rec.Attempts, time.UnixMicro(slot))
+	}
+	return wake, nil
+}
+
+// ceilMicros rounds d up to whole microseconds, so that pacing never runs
+// faster than asked (1s/30 is 33334µs, not 33333µs).
+func ceilMicros(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Microsecond - 1) / time.Microsecond)
+}
+
+func newToken() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// OutboxPosting marks that the post of a claimed message starts now. If
+// the lease of a message so marked expires before OutboxSent, the platform
+// may have accepted it: it is counted as "uncertain".
+func (s *Store) OutboxPosting(ctx context.Context, key string, now time.Time) error {
+	return s.wrap(s.rdb.HSet(ctx, s.outboxPostingKey(), key, micros(now)).Err())
+}
+
+// OutboxSent records that the message with key was posted to ch. It
+// returns false when the key had already been recorded as finished, which
+// means the message was posted twice (counted as "repeated").
+func (s *Store) OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time) (bool, error) {
+	n, err := sentScript.Run(ctx, s.rdb, s.outboxKeys(), key, "sent "+strconv.FormatInt(micros(now), 10), string(ch)).Int()
+	if err != nil {
+		return false, s.wrap(err)
+	}
+	return n == 1, nil
+}
+
+// OutboxRequeue puts a claimed message back in the queue, due at at, with
+// its (possibly changed) channel and attempts, and adds one to each of
+// counters (e.g. "retried", "ratelimited", "moved", "released"). It
+// returns false, changing nothing, when token no longer holds the message
+// (its lease expired and another worker claimed it).
+func (s *Store) OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, counters ...string) (bool, error) {
+	rec := outboxRecord{Message: m, Attempts: attempts, Enqueued: micros(at)}
+	args := []any{m.Key, token, micros(at), mustJSON(rec)}
+	for _, c := range counters {
+		args = append(args, c)
+	}
+	n, err := requeueScript.Run(ctx, s.rdb, s.outboxKeys(), args...).Int()
+	if err != nil {
+		return false, s.wrap(err)
+	}
+	return n == 1, nil
+}
+
+// OutboxFail finishes a claimed message as failed (it is never posted
+// again) and records reason as the last failure of its channel. It
+// returns false, changing nothing, when token no longer holds it.
+func (s *Store) OutboxFail(ctx context.Context, m datosbot.Message, token, reason string, now time.Time) (bool, error) {
+	f := outboxFailure{Key: m.Key, Reason: reason, At: now}
+	n, err := failScript.Run(ctx, s.rdb, s.outboxKeys(), m.Key, token, "failed "+strconv.FormatInt(micros(now), 10),
+		string(m.Channel), mustJSON(f)).Int()
+	if err != nil {
+		return false, s.wrap(err)
+	}
+	return n == 1, nil
+}
+
+// OutboxPause keeps channel ch, and bucket when not empty, from getting a
+// slot before until (a platform's Retry-After). It never shortens a pause.
+func (s *Store) OutboxPause(ctx context.Context, ch datosbot.ChannelID, bucket string, until time.Time) error {
+	args := []any{micros(until), "c:" + string(ch)}
+	if bucket != "" {
+		args = append(args, "b:"+bucket)
+	}
+	return s.wrap(pauseScript.Run(ctx, s.rdb, s.outboxKeys(), args...).Err())
+}
+
+// OutboxFailures calls fn with the last permanent delivery failure of each
+// of channels that has one (a later successful post clears it).
+func (s *Store) OutboxFailures(ctx context.Context, channels []datosbot.ChannelID,
+	fn func(ch datosbot.ChannelID, key, reason string, at time.Time)) error {
+	if len(channels) == 0 {
+		return nil
+	}
+	fields := make([]string, len(channels))
+	for i, c := range channels {
+		fields[i] = string(c)
+	}
+	vals, err := s.rdb.HMGet(ctx, s.outboxFailuresKey(), fields...).Result()
+	if err != nil {
+		return s.wrap(err)
+	}
+	for i, v := range vals {
+		sv, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var f outboxFailure
+		if err := json.Unmarshal([]byte(sv), &f); err != nil {
+			return fmt.Errorf("storage: decode delivery failure of %s: %w", channels[i], err)
+		}
+		fn(channels[i], f.Key, f.Reason, f.At)
+	}
+	return nil
+}
+
+// OutboxStats returns the cluster-wide delivery counters (see
+// outboxCountersKey) plus "queued" and "inflight", the current sizes of
+// the queue.
+func (s *Store) OutboxStats(ctx context.Context) (map[string]int64, error) {
+	var (
+		all           *redis.MapStringStringCmd
+		due, inflight *redis.IntCmd
+	)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		all = p.HGetAll(ctx, s.outboxCountersKey())
+		due = p.ZCard(ctx, s.outboxDueKey())
+		inflight = p.ZCard(ctx, s.outboxInflightKey())
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	out := map[string]int64{"queued": due.Val(), "inflight": inflight.Val()}
+	for k, v := range all.Val() {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		out[k] = n
+	}
+	return out, nil
+}
+
+// ---- Reminder schedule ----
+
+// SchedulerState reads, in one round trip, the scheduler's state (see
+// schedulerKey: last, next, and seen, the number of campaigns when next
+// was computed) and the current number of campaigns. Zero times mean the
+// scheduler never ran.
+func (s *Store) SchedulerState(ctx context.Context) (last, next time.Time, seen, campaigns int64, err error) {
+	var (
+		state *redis.SliceCmd
+		card  *redis.IntCmd
+	)
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		state = p.HMGet(ctx, s.schedulerKey(), "last", "next", "campaigns")
+		card = p.ZCard(ctx, s.campaignsKey())
+		return nil
+	})
+	if err != nil {
+		return last, next, 0, 0, s.wrap(err)
+	}
+	num := func(v any) int64 {
+		sv, _ := v.(string)
+		n, _ := strconv.ParseInt(sv, 10, 64)
+		return n
+	}
+	vals := state.Val()
+	if n := num(vals[0]); n != 0 {
+		last = time.UnixMicro(n)
+	}
+	if n := num(vals[1]); n != 0 {
+		next = time.UnixMicro(n)
+	}
+	return last, next, num(vals[2]), card.Val(), nil
+}
+
+// SetSchedulerState writes the scheduler's state (see SchedulerState).
+func (s *Store) SetSchedulerState(ctx context.Context, last, next time.Time, campaigns int64) error {
+	return s.wrap(s.rdb.HSet(ctx, s.schedulerKey(), "last", micros(last), "next", micros(next), "campaigns", campaigns).Err())
+}
+
+// claimOccurrenceScript: "done" when finished, "claimed" after taking the
+// lease, "busy" while another holder has it. ARGV: holder, ttl ms.
+var claimOccurrenceScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == false then
+  redis.call('SET', KEYS[1], 'lease ' .. ARGV[1], 'PX', ARGV[2])
+  return 'claimed'
+end
+if string.sub(v, 1, 5) == 'done ' then return 'done' end
+if v == 'lease ' .. ARGV[1] then
+  redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
+  return 'claimed'
+end
+return 'busy'
+`)
+
+// ClaimOccurrence takes the occurrence with key for holder for ttl, so
+// that one scheduler at a time enqueues its messages. It returns "claimed",
+// "busy" (another holder has it) or "done" (FinishOccurrence was called).
+func (s *Store) ClaimOccurrence(ctx context.Context, key, holder string, ttl time.Duration) (string, error) {
+	if holder == "" || ttl < time.Millisecond {
+		return "", datosbot.Errorf(datosbot.EINVALID, "Reclamar una ocurrencia necesita un titular y una duración de al menos 1 ms.")
+	}
+	v, err := claimOccurrenceScript.Run(ctx, s.rdb, []string{s.occurrenceKey(key)}, holder, ttl.Milliseconds()).Text()
+	return v, s.wrap(err)
+}
+
+// FinishOccurrence marks the occurrence with key done for good, with a
+// short outcome ("sent 12", "stale").
+func (s *Store) FinishOccurrence(ctx context.Context, key, outcome string) error {
+	return s.wrap(s.rdb.Set(ctx, s.occurrenceKey(key), "done "+outcome, 0).Err())
+}
+
+// OccurrenceOutcome returns the outcome FinishOccurrence recorded for key,
+// or "" when it is not done.
+func (s *Store) OccurrenceOutcome(ctx context.Context, key string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.occurrenceKey(key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.wrap(err)
+	}
+	out, ok := strings.CutPrefix(v, "done ")
+	if !ok {
+		return "", nil
+	}
+	return out, nil
+}
+
+// LinkedSince returns the channels linked ("canal.vincular" in the audit
+// trail) after since, with the time of their last link. It reads the trail
+// backwards and stops at the first entry at or before since, so its cost
+// follows the entries written since then, not the trail's length.
+func (s *Store) LinkedSince(ctx context.Context, since time.Time) (map[datosbot.ChannelID]time.Time, error) {
+	out := map[datosbot.ChannelID]time.Time{}
+	const page = 500
+	for end := int64(-1); ; end -= page {
+		vals, err := s.rdb.LRange(ctx, s.auditKey(), end-page+1, end).Result()
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		for i := len(vals) - 1; i >= 0; i-- {
+			var e datosbot.AuditEntry
+			if err := json.Unmarshal([]byte(vals[i]), &e); err != nil {
+				return nil, fmt.Errorf("storage: decode audit entry: %w", err)
+			}
+			if !e.At.After(since) {
+				return out, nil
+			}
+			if e.Event == "canal.vincular" {
+				if ch := datosbot.ChannelID(e.Target); out[ch].Before(e.At) {
+					out[ch] = e.At
+				}
+			}
+		}
+		if len(vals) < page {
+			return out, nil
+		}
+	}
+}
