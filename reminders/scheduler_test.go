@@ -161,7 +161,7 @@ func TestCatchUp(t *testing.T) {
 			name: "three reminders missed", back: "2026-12-30T12:00",
 			want: []string{"recordatorio:2026-B6:d3"}, text: "Quedan 2 días",
 			// slack:CNUEVO was linked after the 29 December reminder.
-			chans: []string{"slack:CINEGI", "telegram:-100111"},
+			chans:   []string{"slack:CINEGI", "telegram:-100111"},
 			outcome: map[string]string{"recordatorio:2026-B6:d14": "stale", "recordatorio:2026-B6:d7": "stale", "recordatorio:2026-B6:d3": "sent 2"},
 		},
 		{
