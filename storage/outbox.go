@@ -32,7 +32,7 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 type outboxRecord struct {
 	Message  datosbot.Message `json:"m"`
 	Attempts int              `json:"a,omitempty"` // transient failures so far
-	Enqueued int64            `json:"q"`           // Unix µs of the first enqueue
+	Enqueued int64            `json:"q"`           // Unix µs it was last queued
 }
 
 // outboxFailure is the last permanent delivery failure of a channel.
