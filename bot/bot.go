@@ -123,36 +123,12 @@ func (b *Bot) Ready() error {
 }
 
 // Deliver posts one message through the adapter of its channel's platform.
+// The durable outbox of package reminders calls it; the adapter's typed
+// errors (rate limit, permanent, moved) pass through unchanged.
 func (b *Bot) Deliver(ctx context.Context, m datosbot.Message) error {
 	a, ok := b.adapters[m.Channel.Platform()]
 	if !ok {
 		return &datosbot.PermanentError{Channel: m.Channel, Reason: "la plataforma " + string(m.Channel.Platform()) + " no está configurada en este servidor"}
 	}
 	return a.Post(ctx, m)
-}
-
-// Post delivers messages directly, waiting when a platform asks to and
-// giving up on the first other error. The durable outbox of package
-// reminders replaces it when the scheduler runs.
-func (b *Bot) Post(ctx context.Context, msgs ...datosbot.Message) error {
-	var errs []error
-	for _, m := range msgs {
-		for attempt := 0; ; attempt++ {
-			err := b.Deliver(ctx, m)
-			var rl *datosbot.RateLimitError
-			if errors.As(err, &rl) && attempt < 3 {
-				select {
-				case <-time.After(rl.RetryAfter):
-					continue
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
-			break
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -49,23 +49,27 @@ func (m *metrics) ObserveCommand(name, result string, d time.Duration) {
 	m.mu.Unlock()
 }
 
-func TestPostRoutesByPlatform(t *testing.T) {
+func TestDeliverRoutesByPlatform(t *testing.T) {
 	sl := &fakeAdapter{platform: datosbot.Slack}
-	tg := &fakeAdapter{platform: datosbot.Telegram, fail: []error{&datosbot.RateLimitError{RetryAfter: time.Millisecond}}}
+	wait := &datosbot.RateLimitError{RetryAfter: 2 * time.Second}
+	tg := &fakeAdapter{platform: datosbot.Telegram, fail: []error{wait}}
 	b := bot.New(bot.Config{Handler: bot.HandlerFunc(nil), Adapters: []bot.Adapter{sl, tg}})
-	err := b.Post(context.Background(),
-		datosbot.Message{Key: "1", Channel: "slack:C1"},
-		datosbot.Message{Key: "2", Channel: "telegram:-100"},
-	)
-	if err != nil {
+	ctx := context.Background()
+	if err := b.Deliver(ctx, datosbot.Message{Key: "1", Channel: "slack:C1"}); err != nil {
+		t.Fatal(err)
+	}
+	var rl *datosbot.RateLimitError
+	if err := b.Deliver(ctx, datosbot.Message{Key: "2", Channel: "telegram:-100"}); !errors.As(err, &rl) || rl.RetryAfter != 2*time.Second {
+		t.Errorf("adapter rate limit: err = %v, want it passed through", err)
+	}
+	if err := b.Deliver(ctx, datosbot.Message{Key: "2", Channel: "telegram:-100"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(sl.posts) != 1 || sl.posts[0].Key != "1" || len(tg.posts) != 1 || tg.posts[0].Key != "2" {
-		t.Errorf("slack got %v, telegram got %v; want one each (telegram after its rate-limit wait)", sl.posts, tg.posts)
+		t.Errorf("slack got %v, telegram got %v; want one each", sl.posts, tg.posts)
 	}
-	err = b.Post(context.Background(), datosbot.Message{Key: "3", Channel: "console:x"})
 	var perm *datosbot.PermanentError
-	if !errors.As(err, &perm) {
+	if err := b.Deliver(ctx, datosbot.Message{Key: "3", Channel: "console:x"}); !errors.As(err, &perm) {
 		t.Errorf("post to a platform that is not running: err = %v, want a PermanentError", err)
 	}
 }

@@ -38,6 +38,8 @@ type Config struct {
 	TelegramAPIURL        string // TELEGRAM_API_URL
 
 	Console bool // DATOSBOT_CONSOLE; default on when no platform is configured
+
+	tickInterval time.Duration // the scheduler's tick; zero = reminders.DefaultInterval (tests shorten it)
 }
 
 // Slack reports whether a Slack adapter is configured.

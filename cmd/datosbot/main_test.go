@@ -59,6 +59,7 @@ func startConsole(t *testing.T, vars map[string]string) *consoleBot {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.tickInterval = 50 * time.Millisecond
 	r, w := io.Pipe()
 	out := &syncBuffer{}
 	m, err := Start(context.Background(), cfg, r, out, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -91,6 +92,25 @@ func (c *consoleBot) say(line string) string {
 		time.Sleep(5 * time.Millisecond)
 	}
 	c.t.Fatalf("no answer to %q; output so far:\n%s", line, c.out.String())
+	return ""
+}
+
+// waitFor waits until the console output contains all of parts.
+func (c *consoleBot) waitFor(parts ...string) string {
+	c.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		s := c.out.String()
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(s, p)
+		}
+		if all {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatalf("output never contained %q:\n%s", parts, c.out.String())
 	return ""
 }
 
@@ -300,5 +320,37 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	cfg, err := LoadConfig(env(nil))
 	if err != nil || !cfg.Console || cfg.Addr != ":8080" || cfg.GraceDays != 5 || cfg.Loc.String() != "America/Mexico_City" {
 		t.Errorf("defaults = %+v, %v", cfg, err)
+	}
+}
+
+// TestReminderDrill is the drill of the README: with the clock started just
+// before 10:00 on 29 December 2026 (3 days before 2026-B6 ends), a linked
+// channel of an institution that does not comply shows the 3-day reminder,
+// and the notice of publicar reaches the other linked channel, through the
+// outbox.
+func TestReminderDrill(t *testing.T) {
+	c := startConsole(t, map[string]string{
+		"DATOSBOT_DATA_FILE": filepath.Join(t.TempDir(), "s.json"),
+		"DATOSBOT_NOW":       "2026-12-29T09:59:58-06:00",
+	})
+	defer c.close()
+	c.say("/datos institucion alta inegi INEGI")
+	c.say("/datos institucion alta shcp Hacienda")
+	c.say("/en canal-inegi")
+	c.say("/datos canal vincular inegi")
+	c.say("/en canal-shcp")
+	c.say("/datos canal vincular shcp")
+	code := codeRE.FindStringSubmatch(c.say("/datos invitar shcp institucional"))[1]
+	c.say("/como sara")
+	c.say("/datos unirme " + code)
+	c.say("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/SHCP_mx/status/1")
+	out := c.waitFor("[bot → #canal-inegi]", "Recordatorio: datos abiertos de noviembre-diciembre 2026", "Quedan 3 días")
+	if strings.Contains(out, "[bot → #canal-shcp]\n  Recordatorio") {
+		t.Errorf("shcp complies and should get no reminder:\n%s", out)
+	}
+	c.say("/datos publicar https://www.datos.gob.mx/dataset/accidentes_transito alto-valor")
+	c.waitFor("[bot → #canal-shcp]\n  Nuevos datos abiertos de alto valor publicados")
+	if n := strings.Count(c.out.String(), "[bot → #canal-inegi]"); n != 1 {
+		t.Errorf("canal-inegi got %d posts, want exactly one reminder", n)
 	}
 }

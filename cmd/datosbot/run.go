@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/datosbot/datosbot"
@@ -20,6 +21,7 @@ import (
 	"github.com/datosbot/datosbot/bot/telegram"
 	"github.com/datosbot/datosbot/commands"
 	"github.com/datosbot/datosbot/httpapi"
+	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage"
 )
 
@@ -58,10 +60,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // Main is a running bot.
 type Main struct {
-	Config  Config
-	Store   *storage.Store
-	Service *commands.Service
-	Bot     *bot.Bot
+	Config    Config
+	Store     *storage.Store
+	Service   *commands.Service
+	Bot       *bot.Bot
+	Outbox    *reminders.Outbox
+	Scheduler *reminders.Scheduler
 
 	log      *slog.Logger
 	listener net.Listener
@@ -121,15 +125,29 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 
 	metrics := httpapi.NewMetrics()
 	var poster poster
+	failures := &deliveryFailures{}
 	m.Service = commands.New(commands.Config{
 		Store: store, Poster: &poster, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
-		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg),
+		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, failures),
 	})
 	camps := commands.RegisterCampaigns(m.Service, store)
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, CommandName: m.Service.CommandName,
 		Metrics: metrics, Logger: logger})
-	poster.Poster = m.Bot
+
+	// Every post of the bot (publicar, campaigns, reminders, summaries)
+	// goes through the durable outbox, delivered by the adapters.
+	m.Outbox = reminders.NewOutbox(reminders.OutboxConfig{Store: store, Sender: m.Bot, Now: now,
+		UnidadChannel: cfg.UnidadChannel, Logger: logger,
+		OnMove: func(ctx context.Context, from, to datosbot.ChannelID) error {
+			return store.MoveChannel(ctx, from, to, "sistema")
+		},
+		Observe: func(p datosbot.Platform, result string) { metrics.ObserveDelivery(string(p), result) },
+	})
+	poster.Poster = m.Outbox
+	failures.outbox = m.Outbox
+	m.Scheduler = &reminders.Scheduler{Store: store, Outbox: m.Outbox, Calendar: cfg.Calendar, Now: now,
+		UnidadChannel: cfg.UnidadChannel, Logger: logger, Interval: cfg.tickInterval}
 
 	api := httpapi.New(httpapi.Config{Store: store, Tokens: cfg.APITokens, Now: now, Loc: cfg.Loc,
 		Metrics: metrics, Logger: logger, Ready: func(ctx context.Context) error {
@@ -157,9 +175,19 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 			logger.Error("http server stopped", "err", err)
 		}
 	}()
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context) error{m.Bot.Run, m.Outbox.Run, m.Scheduler.Run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(runCtx); err != nil && runCtx.Err() == nil {
+				logger.Error("component stopped", "err", err)
+			}
+		}()
+	}
 	go func() {
-		defer close(m.done)
-		m.Bot.Run(runCtx)
+		wg.Wait()
+		close(m.done)
 	}()
 	logger.Info("datosbot started", "addr", m.listener.Addr().String(), "store", storeKind(cfg),
 		"console", cfg.Console, "slack", cfg.Slack(), "telegram", cfg.Telegram(), "api", len(cfg.APITokens) > 0,
@@ -295,11 +323,24 @@ func telegramBot(tg *telegram.Adapter) string {
 	return tg.BotUsername()
 }
 
+// deliveryFailures reads the outbox's permanent failures once it exists
+// (the commands service and the outbox refer to each other).
+type deliveryFailures struct{ outbox *reminders.Outbox }
+
 // diagnose collects the warnings estado shows about an institution's
-// channels.
-func diagnose(tg *telegram.Adapter) func(ctx context.Context, key string, chs []datosbot.ChannelID) []string {
+// channels: failed deliveries and, on Telegram, missing permissions.
+func diagnose(tg *telegram.Adapter, df *deliveryFailures) func(ctx context.Context, key string, chs []datosbot.ChannelID) []string {
 	return func(ctx context.Context, key string, chs []datosbot.ChannelID) []string {
 		var out []string
+		if df.outbox != nil {
+			fs, err := df.outbox.DeliveryFailures(ctx, chs)
+			if err == nil {
+				for _, f := range fs {
+					out = append(out, fmt.Sprintf("No se pudo publicar en %s (%s, %s). Revise que el canal exista y que el bot siga en él; si cambió de canal, vincule el nuevo con /datos canal vincular %s.",
+						f.Channel, f.Reason, f.At.Format("2006-01-02 15:04"), key))
+				}
+			}
+		}
 		if tg != nil {
 			out = append(out, tg.DiagnoseChannels(ctx, key, chs)...)
 		}
