@@ -300,9 +300,9 @@ func (s *Service) caller(ctx context.Context, req datosbot.Request) (*Caller, er
 }
 
 // institutionFor picks the institution a command acts on: the explicit
-// clave, else the channel's institution, else the caller's only one.
-// members restricts it to institutions the caller belongs to, unless the
-// caller is central and central is true.
+// clave, else the channel's institution, else the caller's only one. The
+// caller must belong to it, unless central is true and the caller is
+// unidad or coordinacion.
 func (s *Service) institutionFor(ctx context.Context, c *Caller, explicit string, central bool) (datosbot.Institution, error) {
 	key := datosbot.Fold(explicit)
 	switch {

@@ -342,6 +342,13 @@ func TestReportAndList(t *testing.T) {
 	if r := h.ok(admin, "console:general", "reporte"); !strings.Contains(r.Text, "1 de 1") {
 		t.Errorf("report after baja = %q, want only active institutions", r.Text)
 	}
+	h.refused(admin, "console:general", "institucion alta inegi Otro nombre", datosbot.ECONFLICT)
+	if r := h.ok(admin, "console:general", "institucion alta shcp Secretaría de Hacienda"); r.Title != "Institución reactivada" {
+		t.Errorf("alta of a baja institution = %q, want it reactivated", r.PlainText())
+	}
+	if r := h.ok(admin, "console:general", "reporte"); !strings.Contains(r.Text, "1 de 2") {
+		t.Errorf("report after reactivation = %q", r.Text)
+	}
 }
 
 func TestPublishPostsToChannels(t *testing.T) {

@@ -21,7 +21,19 @@ func (s *Service) institution(ctx context.Context, c *Caller, in Invocation) (da
 		}
 		err := s.store.CreateInstitution(ctx, inst, c.User)
 		if datosbot.ErrorCode(err) == datosbot.ECONFLICT {
-			return datosbot.Reply{}, datosbot.Errorf(datosbot.ECONFLICT, "Ya existe la institución %q. Consulte /datos institucion lista.", inst.Key)
+			old, err := s.store.Institution(ctx, inst.Key)
+			if err != nil {
+				return datosbot.Reply{}, err
+			}
+			if old.Active {
+				return datosbot.Reply{}, datosbot.Errorf(datosbot.ECONFLICT, "Ya existe la institución %q. Consulte /datos institucion lista.", inst.Key)
+			}
+			// Registering a institution that was given de baja reactivates it,
+			// with its channels and history.
+			if _, err := s.store.PutInstitution(ctx, inst, c.User); err != nil {
+				return datosbot.Reply{}, err
+			}
+			return datosbot.Reply{Title: "Institución reactivada", Text: fmt.Sprintf("%s vuelve a estar activa, con sus %d %s de enlace y su historial.", instLabel(inst), len(old.Channels), plural(len(old.Channels), "canal", "canales"))}, nil
 		}
 		if err != nil {
 			return datosbot.Reply{}, err
