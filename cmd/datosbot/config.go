@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -38,6 +39,10 @@ type Config struct {
 	TelegramAPIURL        string // TELEGRAM_API_URL
 
 	Console bool // DATOSBOT_CONSOLE; default on when no platform is configured
+	// LogLevel (DATOSBOT_LOG_LEVEL: debug, info, warn, error) of the logs on
+	// stderr; default info, or warn with the console so that the terminal
+	// shows the conversation.
+	LogLevel slog.Level
 
 	tickInterval time.Duration // the scheduler's tick; zero = reminders.DefaultInterval (tests shorten it)
 }
@@ -190,6 +195,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.Console = false
 	default:
 		return c, bad("DATOSBOT_CONSOLE", "%q debe ser 1 o 0", v)
+	}
+	switch v := strings.ToLower(get("DATOSBOT_LOG_LEVEL")); v {
+	case "":
+		c.LogLevel = slog.LevelInfo
+		if c.Console {
+			c.LogLevel = slog.LevelWarn
+		}
+	case "debug", "info", "warn", "error":
+		c.LogLevel.UnmarshalText([]byte(v))
+	default:
+		return c, bad("DATOSBOT_LOG_LEVEL", "%q debe ser debug, info, warn o error", v)
 	}
 	return c, nil
 }

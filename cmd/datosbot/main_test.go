@@ -302,6 +302,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"SLACK_SIGNING_SECRET":    {"SLACK_BOT_TOKEN": "xoxb-1"},
 		"TELEGRAM_WEBHOOK_SECRET": {"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram/webhook"},
 		"DATOSBOT_CONSOLE":        {"DATOSBOT_CONSOLE": "quizá"},
+		"DATOSBOT_LOG_LEVEL":      {"DATOSBOT_LOG_LEVEL": "todo"},
 	}
 	for name, vars := range tests {
 		_, err := LoadConfig(env(vars))
