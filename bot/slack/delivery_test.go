@@ -309,17 +309,19 @@ func TestDeliveryChannelNotFound(t *testing.T) {
 		t.Errorf("after re-posting the failed key: got posts to %v, want none", got)
 	}
 
-	// estado, typed as a slash command in another channel, shows the failure.
-	rig.bot = bot.New(bot.Config{Handler: svc, Adapters: []bot.Adapter{rig.adapter}, Logger: quiet})
+	// estado, typed as a slash command in another channel, shows the
+	// failure. This runtime answers commands with svc through the same
+	// adapter whose posts the outbox delivers.
+	cmds := bot.New(bot.Config{Handler: svc, Adapters: []bot.Adapter{rig.adapter}, Logger: quiet})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- rig.bot.Run(runCtx) }()
+	go func() { done <- cmds.Run(runCtx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	for rig.adapter.currentHandler() == nil {
 		time.Sleep(time.Millisecond)
 	}
 	mux := http.NewServeMux()
-	rig.bot.Routes(mux)
+	cmds.Routes(mux)
 	body := url.Values{
 		"team_id": {"T0001"}, "channel_id": {"C0UNIDAD"}, "user_id": {admin.Local()}, "user_name": {"admin"},
 		"command": {"/datos"}, "text": {"estado inegi"}, "api_app_id": {"A0DATOS"},
