@@ -40,7 +40,8 @@ type OutboxStore interface {
 	OutboxStats(ctx context.Context) (map[string]int64, error)
 }
 
-// Pace is how fast the outbox posts on one platform.
+// Pace is how fast the outbox may post on one platform: the platform's
+// limits. The outbox paces PaceMargin under them.
 type Pace struct {
 	// Channel is the least time between two posts into one chat. Zero
 	// means no limit.
@@ -55,6 +56,19 @@ type Pace struct {
 	// platform, not only that chat. Off by default: a paused chat then
 	// never delays the others.
 	PausePlatform bool
+}
+
+// PaceMargin is how much wider than asked the outbox spaces posts: every
+// spacing of a Pace is stretched by this fraction. A platform counts a
+// post when the request arrives, and the arrival of two posts sent exactly
+// one limit apart may fall inside the limit through timer and network
+// jitter; each such post costs a 429 and a pause. Five percent of Slack's
+// one second per channel is 50 ms.
+const PaceMargin = 0.05
+
+// widen returns d stretched by PaceMargin.
+func widen(d time.Duration) time.Duration {
+	return d + time.Duration(float64(d)*PaceMargin)
 }
 
 // DefaultPace returns the documented limits: Slack one post per second
@@ -159,6 +173,7 @@ type Outbox struct {
 	observe     func(datosbot.Platform, string)
 	log         *slog.Logger
 	wake        chan struct{}
+	gates       channelGates
 }
 
 // NewOutbox returns an Outbox with cfg's defaults filled in.
@@ -211,15 +226,23 @@ func (o *Outbox) Post(ctx context.Context, msgs ...datosbot.Message) error {
 	}
 	n, err := o.store.OutboxEnqueue(ctx, o.now(), msgs)
 	if n > 0 {
-		select {
-		case o.wake <- struct{}{}:
-		default:
-		}
+		o.nudge()
 	}
 	return err
 }
 
-// paceOf returns how channel ch is paced.
+// nudge makes Run look at the queue again now: something was queued, or
+// put back with a new due time that its current sleep may overshoot.
+func (o *Outbox) nudge() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// paceOf returns how channel ch is paced, PaceMargin included: the least
+// time between two posts into ch, and the bucket of its platform-wide
+// limit ("" for none) with the least time between two posts in it.
 func (o *Outbox) paceOf(ch datosbot.ChannelID) (time.Duration, string, time.Duration) {
 	p := o.pace[ch.Platform()]
 	every := p.Channel
@@ -230,7 +253,7 @@ func (o *Outbox) paceOf(ch datosbot.ChannelID) (time.Duration, string, time.Dura
 	if p.Platform > 0 {
 		bucket = string(ch.Platform())
 	}
-	return every, bucket, p.Platform
+	return widen(every), bucket, widen(p.Platform)
 }
 
 // claimed is one message held by this worker.
@@ -270,7 +293,7 @@ func (o *Outbox) DeliverOnce(ctx context.Context) (int, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := o.handle(ctx, c); err != nil {
+			if err := o.handle(ctx, c, false); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -286,10 +309,16 @@ func (o *Outbox) DeliverOnce(ctx context.Context) (int, error) {
 // to Concurrency posts at once, and sleeps until the next message is due,
 // PollInterval at most, or until Post enqueues something. It returns after
 // the posts in progress are recorded.
+//
+// A message waiting for its slot does not take one of the Concurrency
+// posts: with Telegram's 30 posts per second, a second of slots would
+// otherwise fill them all and hold back every other channel. Claimed
+// messages not yet finished are bounded apart, by Concurrency + 4×Batch.
 func (o *Outbox) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	sem := make(chan struct{}, o.concurrency)
+	posting := make(chan struct{}, o.concurrency)
+	held := make(chan struct{}, o.concurrency+4*o.batch)
 	for ctx.Err() == nil {
 		batch, wake, err := o.claim(ctx, o.horizon)
 		if err != nil && ctx.Err() == nil {
@@ -297,7 +326,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 		}
 		for i, c := range batch {
 			select {
-			case sem <- struct{}{}:
+			case held <- struct{}{}:
 			case <-ctx.Done():
 				o.release(ctx, batch[i:])
 				return nil
@@ -305,11 +334,18 @@ func (o *Outbox) Run(ctx context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() { <-sem }()
+				defer func() { <-held }()
 				if err := o.waitSlot(ctx, c); err != nil {
 					return
 				}
-				if err := o.handle(ctx, c); err != nil {
+				select {
+				case posting <- struct{}{}:
+				case <-ctx.Done():
+					o.release(ctx, []claimed{c})
+					return
+				}
+				defer func() { <-posting }()
+				if err := o.handle(ctx, c, true); err != nil {
 					o.log.Error("outbox: recording a delivery failed", "key", c.m.Key, "err", err)
 				}
 			}()
@@ -356,6 +392,95 @@ func (o *Outbox) waitSlot(ctx context.Context, c claimed) error {
 	}
 }
 
+// waitTurn waits until this process may post into c's channel: the
+// channel's spacing after the previous post into it actually started, and
+// the end of a rate limit the platform answered. It reports whether c may
+// be posted now; if not, c is back in the queue (ctx ended, or the channel
+// is busy for longer than Horizon, as after a long Retry-After).
+//
+// The store's slots space the posts of every replica, but a slot is only
+// the earliest instant: a post that starts late (a slow timer, a busy
+// Redis) leaves the next one, on time, too close to it, and the platform
+// answers 429. This gate, per process and right before the post, measures
+// the spacing from the actual start instead.
+func (o *Outbox) waitTurn(ctx context.Context, c claimed) bool {
+	every, _, _ := o.paceOf(c.m.Channel)
+	if every <= 0 {
+		return true
+	}
+	for {
+		now := o.now()
+		d := o.gates.take(c.m.Channel, now, every)
+		if d <= 0 {
+			return true
+		}
+		if d > o.horizon {
+			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, now.Add(d))
+			cancel()
+			if err != nil {
+				o.log.Error("outbox: putting back a message for a busy channel failed; its lease will return it", "key", c.m.Key, "err", err)
+			}
+			o.nudge()
+			return false
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			o.release(ctx, []claimed{c})
+			return false
+		}
+	}
+}
+
+// channelGates holds, per channel, the instant from which this process
+// may post into it again.
+type channelGates struct {
+	mu    sync.Mutex
+	free  map[datosbot.ChannelID]time.Time
+	sweep int // size of free that triggers the next removal of past entries
+}
+
+// take returns how long until ch is free at now; when it is free already,
+// take returns 0 and holds ch for every from now.
+func (g *channelGates) take(ch datosbot.ChannelID, now time.Time, every time.Duration) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if f := g.free[ch]; now.Before(f) {
+		return f.Sub(now)
+	}
+	g.set(ch, now.Add(every), now)
+	return 0
+}
+
+// hold keeps ch busy until t at least (a platform's Retry-After).
+func (g *channelGates) hold(ch datosbot.ChannelID, t, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.free[ch].Before(t) {
+		g.set(ch, t, now)
+	}
+}
+
+// set records that ch is free from t, and forgets the channels already
+// free at now whenever the map doubled, so it holds only busy channels.
+func (g *channelGates) set(ch datosbot.ChannelID, t, now time.Time) {
+	if g.free == nil {
+		g.free = map[datosbot.ChannelID]time.Time{}
+	}
+	g.free[ch] = t
+	if len(g.free) > g.sweep {
+		for k, f := range g.free {
+			if !f.After(now) {
+				delete(g.free, k)
+			}
+		}
+		g.sweep = max(1024, 2*len(g.free))
+	}
+}
+
 // release returns claimed messages that were not posted to the queue,
 // without counting an attempt.
 func (o *Outbox) release(ctx context.Context, cs []claimed) {
@@ -368,15 +493,20 @@ func (o *Outbox) release(ctx context.Context, cs []claimed) {
 	}
 }
 
-// handle posts one claimed message and records the outcome. The post and
-// the record are not interrupted by ctx: a post that started is finished
-// and recorded, so stopping never causes a repeat.
-func (o *Outbox) handle(ctx context.Context, c claimed) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.sendTimeout+30*time.Second)
+// handle posts one claimed message and records the outcome; when gated,
+// it first waits for its channel's turn (see waitTurn). The post and the
+// record are not interrupted by ctx: a post that started is finished and
+// recorded, so stopping never causes a repeat.
+func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.sendTimeout+30*time.Second)
 	defer cancel()
-	if err := o.store.OutboxPosting(ctx, c.m.Key, o.now()); err != nil {
+	if err := o.store.OutboxPosting(hctx, c.m.Key, o.now()); err != nil {
 		return err // not posted; the lease returns it to the queue
 	}
+	if gated && !o.waitTurn(ctx, c) {
+		return nil // back in the queue
+	}
+	ctx = hctx
 	sctx, scancel := context.WithTimeout(ctx, o.sendTimeout)
 	err := o.sender.Deliver(sctx, c.m)
 	timedOut := sctx.Err() != nil && err != nil
@@ -409,10 +539,12 @@ func (o *Outbox) handle(ctx context.Context, c claimed) error {
 			}
 		}
 		until := now.Add(wait)
+		o.gates.hold(c.m.Channel, until, now)
 		if err := o.store.OutboxPause(ctx, c.m.Channel, bucket, until); err != nil {
 			return err
 		}
 		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, until, "ratelimited")
+		o.nudge() // Run may be asleep past until
 		return err
 
 	case errors.As(err, &moved) && moved.To != "" && moved.To != c.m.Channel:
@@ -425,6 +557,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed) error {
 		m := c.m
 		m.Channel = moved.To
 		_, err := o.store.OutboxRequeue(ctx, m, c.token, c.attempts, now, "moved")
+		o.nudge()
 		return err
 
 	case errors.As(err, &perm):
@@ -447,6 +580,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed) error {
 		counters = append(counters, "uncertain")
 	}
 	_, rerr := o.store.OutboxRequeue(ctx, c.m, c.token, attempts, now.Add(o.backoffFor(attempts)), counters...)
+	o.nudge()
 	return rerr
 }
 
