@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/reminders"
+	"github.com/datosbot/datosbot/storage/storagetest"
 )
 
 func msg(key string, ch datosbot.ChannelID) datosbot.Message {
@@ -266,9 +268,11 @@ func TestPacing(t *testing.T) {
 		if len(got) != 10 {
 			t.Fatalf("got %d deliveries, want 10", len(got))
 		}
+		// One second is Slack's limit; the outbox keeps PaceMargin under it.
+		least := time.Second + time.Duration(float64(time.Second)*reminders.PaceMargin)
 		for i := 1; i < len(got); i++ {
-			if gap := got[i].At.Sub(got[i-1].At); gap < time.Second {
-				t.Errorf("posts %d and %d are %s apart, want at least 1s", i, i+1, gap)
+			if gap := got[i].At.Sub(got[i-1].At); gap < least {
+				t.Errorf("posts %d and %d are %s apart, want at least %s", i, i+1, gap, least)
 			}
 		}
 	})
@@ -313,4 +317,159 @@ func TestPacing(t *testing.T) {
 		e.outbox.DeliverOnce(context.Background())
 		diff(t, "deliveries", keys(e.sender.deliveries()), []string{"fast"})
 	})
+}
+
+// realSender is a fake platform on the real clock, for Run: it records
+// when it accepts each post, and fail (when set) may refuse one first.
+type realSender struct {
+	mu   sync.Mutex
+	got  []delivery
+	fail func(m datosbot.Message) error
+}
+
+func (s *realSender) Deliver(ctx context.Context, m datosbot.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		if err := s.fail(m); err != nil {
+			return err
+		}
+	}
+	s.got = append(s.got, delivery{Key: m.Key, Channel: m.Channel, At: time.Now()})
+	return nil
+}
+
+func (s *realSender) deliveries() []delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.got)
+}
+
+// slowPosting delays the start of the posts of some keys, as a busy Redis
+// or a late timer does.
+type slowPosting struct {
+	reminders.OutboxStore
+	delay map[string]time.Duration
+}
+
+func (s slowPosting) OutboxPosting(ctx context.Context, key string, now time.Time) error {
+	time.Sleep(s.delay[key])
+	return s.OutboxStore.OutboxPosting(ctx, key, now)
+}
+
+// runUntil runs ob on the real clock until done reports true, then stops
+// it; it fails the test if that takes more than 10 seconds.
+func runUntil(t *testing.T, ob *reminders.Outbox, done func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error)
+	go func() { stopped <- ob.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !done() && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	cancel()
+	if err := <-stopped; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !done() {
+		t.Fatal("Run did not finish within 10 seconds")
+	}
+}
+
+// TestRunPacing checks Run's pacing on the real clock. Its assertions are
+// lower bounds on the spacing, which a slow machine can only widen.
+func TestRunPacing(t *testing.T) {
+	const every = 20 * time.Millisecond
+	least := every + time.Duration(float64(every)*reminders.PaceMargin)
+	pace := map[datosbot.Platform]reminders.Pace{datosbot.Slack: {Channel: every}}
+	three := []datosbot.Message{msg("k1", "slack:C1"), msg("k2", "slack:C1"), msg("k3", "slack:C1")}
+
+	tests := []struct {
+		name  string
+		delay map[string]time.Duration                 // start of these posts delayed
+		fail  func(call int, m datosbot.Message) error // refuse some posts
+		poll  time.Duration
+		check func(t *testing.T, got []delivery, limited time.Time)
+	}{
+		{
+			// Without spacing from the actual start, k2 (on time) would
+			// follow the late k1 by less than the channel's spacing.
+			name:  "a late post pushes the next one back",
+			delay: map[string]time.Duration{"k1": 3 * every},
+			check: func(t *testing.T, got []delivery, _ time.Time) {
+				for i := 1; i < len(got); i++ {
+					if gap := got[i].At.Sub(got[i-1].At); gap < least {
+						t.Errorf("posts %s and %s are %s apart, want at least %s", got[i-1].Key, got[i].Key, gap, least)
+					}
+				}
+			},
+		},
+		{
+			// k2 and k3 are claimed before k1's 429: they must wait for the
+			// Retry-After as well.
+			name: "a rate limit holds the channel's claimed posts",
+			fail: func(call int, m datosbot.Message) error {
+				if call == 1 {
+					return &datosbot.RateLimitError{RetryAfter: 5 * every}
+				}
+				return nil
+			},
+			check: func(t *testing.T, got []delivery, limited time.Time) {
+				for _, d := range got {
+					if wait := d.At.Sub(limited); wait < 5*every {
+						t.Errorf("%s posted %s after the 429, want at least the Retry-After %s", d.Key, wait, 5*every)
+					}
+				}
+			},
+		},
+		{
+			// Run sleeps PollInterval when the queue looks empty; the
+			// message put back after the 429 must wake it.
+			name: "a rate-limited post is retried without waiting for the poll",
+			poll: time.Hour,
+			fail: func(call int, m datosbot.Message) error {
+				if call == 3 {
+					return &datosbot.RateLimitError{RetryAfter: every}
+				}
+				return nil
+			},
+			check: func(t *testing.T, got []delivery, _ time.Time) {},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := storagetest.Open(t, time.Now)
+			var (
+				mu      sync.Mutex
+				calls   int
+				limited time.Time
+			)
+			snd := &realSender{fail: func(m datosbot.Message) error {
+				if tt.fail == nil {
+					return nil
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				calls++
+				err := tt.fail(calls, m)
+				if err != nil {
+					limited = time.Now()
+				}
+				return err
+			}}
+			ob := reminders.NewOutbox(reminders.OutboxConfig{Store: slowPosting{ts.Store, tt.delay}, Sender: snd,
+				Pace: pace, PollInterval: tt.poll})
+			if err := ob.Post(context.Background(), three...); err != nil {
+				t.Fatal(err)
+			}
+			runUntil(t, ob, func() bool { return len(snd.deliveries()) == len(three) })
+			got := snd.deliveries()
+			slices.SortFunc(got, func(a, b delivery) int { return a.At.Compare(b.At) })
+			diff(t, "deliveries", keys(got), []string{"k1", "k2", "k3"})
+			mu.Lock()
+			defer mu.Unlock()
+			tt.check(t, got, limited)
+		})
+	}
 }
