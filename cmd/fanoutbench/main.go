@@ -67,7 +67,7 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 
-	results := fanOut(ctx, *redisURL, *tgChats, *slackChs, *perSlack, *scale)
+	results, st := fanOut(ctx, *redisURL, *tgChats, *slackChs, *perSlack, *scale)
 	fmt.Printf("fan-out: %d Telegram groups × 1 post and %d Slack channels × %d posts at once, time ×%g\n",
 		*tgChats, *slackChs, *perSlack, *scale)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -77,7 +77,8 @@ func main() {
 			r.name, r.messages, r.rate, r.per, r.limit, r.per, r.rate/r.limit, r.limited, r.lost, r.dupes, r.elapsed.Seconds())
 	}
 	w.Flush()
-	fmt.Println()
+	fmt.Printf("outbox counters: sent %d, rate-limited %d, retried %d, failed %d, uncertain %d, repeated %d\n\n",
+		st.Sent, st.RateLimited, st.Retried, st.Failed, st.Uncertain, st.Repeated)
 
 	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "idle tick\tinstitutions\tµs/tick\tRedis commands/tick\t\n")
@@ -166,7 +167,7 @@ func (r *result) wait(now time.Time, ch datosbot.ChannelID) time.Duration {
 	return wait
 }
 
-func fanOut(ctx context.Context, url string, tgChats, slackChs, perSlack int, scale float64) []*result {
+func fanOut(ctx context.Context, url string, tgChats, slackChs, perSlack int, scale float64) ([]*result, reminders.Stats) {
 	if url == "" {
 		m, err := miniredis.Run()
 		if err != nil {
@@ -258,11 +259,11 @@ func fanOut(ctx context.Context, url string, tgChats, slackChs, perSlack int, sc
 	if span > 0 {
 		sl.rate = float64(spaced) / span.Seconds() / scale
 	}
-	if st, err := ob.Stats(ctx); err == nil {
-		fmt.Printf("outbox: sent %d, rate-limited %d, retried %d, failed %d, uncertain %d, repeated %d\n",
-			st.Sent, st.RateLimited, st.Retried, st.Failed, st.Uncertain, st.Repeated)
+	st, err := ob.Stats(ctx)
+	if err != nil {
+		log.Fatal(err)
 	}
-	return []*result{tg, sl}
+	return []*result{tg, sl}, st
 }
 
 func complete(r *result) bool {
