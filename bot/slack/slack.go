@@ -176,20 +176,20 @@ func (a *Adapter) Ready() error { return a.ready.Load().(readyErr).err }
 
 // Run answers commands with h until ctx is done. In HTTP mode it only
 // enables the routes; in Socket Mode it also keeps the WebSocket connected,
-// reconnecting on drops. It waits for replies still in flight before it
-// returns.
+// reconnecting on drops. In both modes it waits for the commands and
+// replies still in flight before it returns.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.handler.Store(&h)
+	defer a.wg.Wait() // late replies and button presses still in flight
 	if a.socket == nil {
-		// Late replies of HTTP requests finish on their own: the server may
-		// still accept requests while it shuts down, so there is no point
-		// after which nothing new starts.
+		// Stop the HTTP server before cancelling ctx (as Main.Close does),
+		// so that no request starts new work while Run waits for the work
+		// in flight: its writes must land before the store is closed.
 		a.setReady(nil)
 		<-ctx.Done()
 		a.setReady(errors.New("slack: adapter stopped"))
 		return nil
 	}
-	defer a.wg.Wait() // replies still in flight
 	return a.runSocket(ctx, h)
 }
 
