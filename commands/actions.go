@@ -327,6 +327,9 @@ func (s *Service) publish(ctx context.Context, c *Caller, in Invocation) (datosb
 	if !c.Has(inst.Key, datosbot.RoleInstitucional) {
 		return datosbot.Reply{}, datosbot.Errorf(datosbot.EFORBIDDEN, "Solo el Enlace Institucional de %s puede avisar de publicaciones.", inst.Key)
 	}
+	if !inst.Active {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La institución %s está dada de baja; no se envían avisos a sus canales. Si debe volver a operar, pida a la Unidad que la reactive con /datos institucion alta.", inst.Key)
+	}
 	data, err := datosbot.ValidateDataURL(in.Args[0], s.hosts)
 	if err != nil {
 		return datosbot.Reply{}, err

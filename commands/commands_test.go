@@ -384,3 +384,44 @@ func TestChannelLinking(t *testing.T) {
 	}
 	h.refused(admin, "console:x", "canal vincular nadie", datosbot.ENOTFOUND)
 }
+
+// TestPublishRefusalsPostNothing: a refused publicar neither posts a notice
+// nor writes to the audit trail.
+func TestPublishRefusalsPostNothing(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(h *harness)
+		text  string
+		code  string
+		want  string // part of the message
+	}{
+		{"home page", func(*harness) {}, "publicar https://datos.gob.mx/", datosbot.EINVALID, "datos.gob.mx"},
+		{"institution given de baja", func(h *harness) { h.ok(admin, "console:general", "institucion baja inegi") },
+			"publicar " + dataURL, datosbot.EINVALID, "dada de baja"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.setup()
+			tt.setup(h)
+			before, err := h.store.Audit(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := h.refused("console:ines", "console:general", tt.text, tt.code)
+			if !strings.Contains(r.Text, tt.want) {
+				t.Errorf("message %q does not contain %q", r.Text, tt.want)
+			}
+			if len(h.posts) != 0 {
+				t.Errorf("posts: got %d, want none", len(h.posts))
+			}
+			after, err := h.store.Audit(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(after) != len(before) {
+				t.Errorf("audit entries: got %d new, want none", len(after)-len(before))
+			}
+		})
+	}
+}
