@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -17,11 +18,21 @@ const (
 	maxButtonsPerRow = 1
 )
 
-var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+var (
+	htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	// mention is an @ that starts a word and is followed by a username
+	// character: Telegram turns it into a mention that notifies.
+	mention = regexp.MustCompile(`(^|[^\p{L}\p{N}_@/.])@([A-Za-z0-9_])`)
+)
 
 // escapeHTML escapes plain text for parse_mode HTML: Telegram needs only
-// &, < and > escaped; every other character is literal in HTML mode.
-func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
+// &, < and > escaped; every other character is literal in HTML mode. An
+// @ that starts a word gets an invisible word joiner after it, so text
+// typed by users (a note, a campaign message) cannot mention and notify
+// people; e-mail addresses and /comando@Bot keep their @ untouched.
+func escapeHTML(s string) string {
+	return mention.ReplaceAllString(htmlEscaper.Replace(s), "$1@\u2060$2")
+}
 
 // span is a run of plain text in one style: "" (plain), "b" or "i".
 type span struct {

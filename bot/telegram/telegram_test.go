@@ -733,3 +733,22 @@ func BenchmarkRender(b *testing.B) {
 		render(r, maxMessageLen)
 	}
 }
+
+func TestEscapeNeutralisesMentions(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"@alguien revise", "@\u2060alguien revise"},
+		{"avise a @ana_lopez y @Beto", "avise a @\u2060ana_lopez y @\u2060Beto"},
+		{"(@jefa)", "(@\u2060jefa)"},
+		{"escriba a enlace@inegi.gob.mx", "escriba a enlace@inegi.gob.mx"},
+		{"/anunciar@DatosBot", "/anunciar@DatosBot"},
+		{"un @ suelto", "un @ suelto"},
+		{"<@U123>", "&lt;@\u2060U123&gt;"},
+	}
+	for _, tt := range tests {
+		if got := escapeHTML(tt.in); got != tt.want {
+			t.Errorf("escapeHTML(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
