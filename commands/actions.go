@@ -201,6 +201,9 @@ func (s *Service) withdraw(ctx context.Context, c *Caller, in Invocation) (datos
 	if err != nil {
 		return datosbot.Reply{}, err
 	}
+	if s.hooks.AfterWithdraw != nil {
+		s.hooks.AfterWithdraw(ctx, a)
+	}
 	actions, err := s.store.Actions(ctx, a.Institution, a.Bimester)
 	if err != nil {
 		return datosbot.Reply{}, err

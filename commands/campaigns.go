@@ -31,6 +31,8 @@ type CampaignStore interface {
 	// CompleteCampaign marks a target cumplida by an action; the first
 	// completion wins.
 	CompleteCampaign(ctx context.Context, id, key, actionID string, at time.Time) (datosbot.CampaignTarget, error)
+	// ReopenCampaignTarget undoes a completion by actionID (withdrawn).
+	ReopenCampaignTarget(ctx context.Context, id, key, actionID string, by datosbot.UserID) (datosbot.CampaignTarget, bool, error)
 	// CloseCampaign closes a campaign. ENOTFOUND.
 	CloseCampaign(ctx context.Context, id string, by datosbot.UserID) error
 }
@@ -67,7 +69,7 @@ func RegisterCampaigns(s *Service, cs CampaignStore) *Campaigns {
 		Run: func(s *Service, ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
 			return cc.acknowledge(ctx, c, in)
 		}})
-	s.SetHooks(Hooks{CheckCampaign: cc.checkCampaign, AfterAction: cc.afterAction, StatusFields: cc.statusFields})
+	s.SetHooks(Hooks{CheckCampaign: cc.checkCampaign, AfterAction: cc.afterAction, AfterWithdraw: cc.afterWithdraw, StatusFields: cc.statusFields})
 	return cc
 }
 
@@ -574,6 +576,44 @@ func (cc *Campaigns) afterAction(ctx context.Context, a datosbot.Action) {
 		}
 		if _, err := cc.store.CompleteCampaign(ctx, c.ID, a.Institution, a.ID, cc.svc.now()); err != nil {
 			cc.svc.log.ErrorContext(ctx, "completing campaign failed", "campaign", c.ID, "institution", a.Institution, "action", a.ID, "err", err)
+		}
+	}
+}
+
+// afterWithdraw reopens the open campaigns a withdrawn action had
+// completed, and completes them again with another live action of the
+// institution that also completes them, if there is one.
+func (cc *Campaigns) afterWithdraw(ctx context.Context, a datosbot.Action) {
+	cs, err := cc.store.OpenCampaignsFor(ctx, a.Institution)
+	if err != nil {
+		cc.svc.log.ErrorContext(ctx, "reading open campaigns failed", "institution", a.Institution, "action", a.ID, "err", err)
+		return
+	}
+	var others []datosbot.Action
+	loaded := false
+	for _, c := range cs {
+		_, reopened, err := cc.store.ReopenCampaignTarget(ctx, c.ID, a.Institution, a.ID, a.WithdrawnBy)
+		if err != nil {
+			cc.svc.log.ErrorContext(ctx, "reopening campaign failed", "campaign", c.ID, "institution", a.Institution, "action", a.ID, "err", err)
+			continue
+		}
+		if !reopened {
+			continue
+		}
+		if !loaded {
+			if others, err = cc.svc.store.Actions(ctx, a.Institution, datosbot.Bimester{}); err != nil {
+				cc.svc.log.ErrorContext(ctx, "reading actions failed", "institution", a.Institution, "err", err)
+				return
+			}
+			loaded = true
+		}
+		for _, o := range others {
+			if o.ID != a.ID && c.Completes(o, cc.svc.loc) {
+				if _, err := cc.store.CompleteCampaign(ctx, c.ID, a.Institution, o.ID, cc.svc.now()); err != nil {
+					cc.svc.log.ErrorContext(ctx, "completing campaign failed", "campaign", c.ID, "action", o.ID, "err", err)
+				}
+				break
+			}
 		}
 	}
 }

@@ -306,3 +306,27 @@ func TestEnteradoRefusals(t *testing.T) {
 		t.Errorf("shcp after sara's enterado (outside its channel): got %s, want enterado", got.Status)
 	}
 }
+
+func TestWithdrawReopensCampaign(t *testing.T) {
+	h, _ := campaignHarness(t)
+	id := h.newCampaign(admin, "2026-12-15 "+dataURL+" instituciones:inegi Difundan los datos.")
+	h.ok("console:ana", canal, "enterado "+id)
+	h.ok("console:ana", canal, "anunciar "+dataURL+" "+tweetURL+" campaña:"+id)
+	first := h.target(id, "inegi").Action
+	if first == "" {
+		t.Fatal("the action did not complete the campaign")
+	}
+	// A second action mentioning the campaign's data URL also completes it.
+	h.ok("console:ana", canal, "anunciar "+dataURL+" https://x.com/INEGI_INFORMA/status/777")
+
+	h.ok("console:ines", canal, "retirar "+first+" URL equivocada")
+	got := h.target(id, "inegi")
+	if got.Status != datosbot.StatusCumplida || got.Action == first || got.Action == "" {
+		t.Fatalf("after withdrawing %s: target %+v, want cumplida by the other action", first, got)
+	}
+	h.ok("console:ines", canal, "retirar "+got.Action)
+	if got = h.target(id, "inegi"); got.Status != datosbot.StatusEnterado || got.Action != "" {
+		t.Fatalf("after withdrawing every action: target %+v, want back to enterado", got)
+	}
+	wantContains(t, "ver", h.ok(admin, "console:general", "campaña ver "+id).PlainText(), "0/1 cumplidas")
+}

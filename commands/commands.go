@@ -67,6 +67,9 @@ type Hooks struct {
 	CheckCampaign func(ctx context.Context, id, key string) (string, error)
 	// AfterAction runs after an action is stored (e.g. to complete campaigns).
 	AfterAction func(ctx context.Context, a datosbot.Action)
+	// AfterWithdraw runs after an action is withdrawn (e.g. to reopen the
+	// campaigns it had completed).
+	AfterWithdraw func(ctx context.Context, a datosbot.Action)
 	// StatusFields adds fields to estado (e.g. open campaigns).
 	StatusFields func(ctx context.Context, inst datosbot.Institution) ([]datosbot.Field, error)
 }

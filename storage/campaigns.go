@@ -234,6 +234,26 @@ func (s *Store) CompleteCampaign(ctx context.Context, id, key, actionID string, 
 	})
 }
 
+// ReopenCampaignTarget undoes the completion of a target by actionID (the
+// action was withdrawn): the target goes back to enterado when it had been
+// acknowledged, else to pendiente. reopened is false when the target was
+// not completed by that action.
+func (s *Store) ReopenCampaignTarget(ctx context.Context, id, key, actionID string, by datosbot.UserID) (t datosbot.CampaignTarget, reopened bool, err error) {
+	t, err = s.advanceTarget(ctx, id, key, func(t *datosbot.CampaignTarget) (string, datosbot.UserID, bool) {
+		if t.Status != datosbot.StatusCumplida || t.Action != actionID {
+			return "", "", false
+		}
+		t.Status = datosbot.StatusPendiente
+		if !t.AcknowledgedAt.IsZero() {
+			t.Status = datosbot.StatusEnterado
+		}
+		t.CompletedAt, t.Action = time.Time{}, ""
+		reopened = true
+		return "campana.reabrir", by, true
+	})
+	return t, reopened, err
+}
+
 // advanceTarget applies change to one target in a transaction; change
 // reports the audit event and actor, and false when nothing changes.
 func (s *Store) advanceTarget(ctx context.Context, id, key string,
@@ -269,6 +289,9 @@ func (s *Store) advanceTarget(ctx context.Context, id, key string,
 			detail := key
 			if t.Action != "" && event == "campana.cumplida" {
 				detail += " " + t.Action
+			}
+			if event == "campana.reabrir" {
+				detail += " acción retirada"
 			}
 			s.audit(ctx, p, actor, event, id, detail)
 			return nil
