@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -339,9 +341,18 @@ func (cc *Campaigns) create(ctx context.Context, c *Caller, in Invocation) (dato
 			return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "Escriba las claves separadas por comas, por ejemplo instituciones:inegi,shcp, u omita la opción para todas.")
 		}
 	}
-	stored, _, err := cc.CreateCampaign(ctx, c.User, role, camp, "")
+	// The same command typed twice the same day (a double send, a retry
+	// from another device) creates and announces one campaign.
+	sum := sha256.Sum256([]byte(strings.Join([]string{string(c.User), cc.svc.today().String(), camp.Deadline.String(),
+		strings.Join(camp.DataURLs, ","), strings.Join(camp.Institutions, ","), string(camp.RequestedBy), camp.Title, camp.Message}, "\x00")))
+	stored, created, err := cc.CreateCampaign(ctx, c.User, role, camp, "chat:"+hex.EncodeToString(sum[:16]))
 	if err != nil {
 		return datosbot.Reply{}, err
+	}
+	if !created {
+		return datosbot.Reply{Title: fmt.Sprintf("Campaña %s ya creada", stored.ID),
+			Text:    fmt.Sprintf("Hoy ya lanzó esta misma campaña (%s); no se crea ni se anuncia otra vez.", stored.Title),
+			Context: fmt.Sprintf("Siga su avance con /datos campaña ver %s.", stored.ID)}, nil
 	}
 	insts, err := cc.svc.store.Institutions(ctx)
 	if err != nil {

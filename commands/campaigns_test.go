@@ -330,3 +330,19 @@ func TestWithdrawReopensCampaign(t *testing.T) {
 	}
 	wantContains(t, "ver", h.ok(admin, "console:general", "campaña ver "+id).PlainText(), "0/1 cumplidas")
 }
+
+func TestCampaignTypedTwiceIsCreatedOnce(t *testing.T) {
+	h, _ := campaignHarness(t)
+	args := "2026-12-15 " + dataURL + " instituciones:inegi Difundan los datos."
+	id := h.newCampaign(admin, args)
+	r := h.ok(admin, "console:general", "campaña nueva "+args)
+	if !strings.Contains(r.Title, id) || !strings.Contains(r.Text, "no se crea") {
+		t.Errorf("the same campaña nueva again = %q, want it to name %s and create nothing", r.PlainText(), id)
+	}
+	cs, _ := h.store.Campaigns(context.Background(), false)
+	if len(cs) != 1 || len(h.campaignPosts()) != 1 {
+		t.Errorf("campaigns = %d, announcements = %d; want 1 and 1", len(cs), len(h.campaignPosts()))
+	}
+	// A different message is a different campaign.
+	h.newCampaign(admin, "2026-12-15 "+dataURL+" instituciones:inegi Otra solicitud.")
+}
