@@ -88,3 +88,16 @@ func TestSameURL(t *testing.T) {
 		t.Error("different paths are different URLs")
 	}
 }
+
+func TestDescribeFailure(t *testing.T) {
+	tests := map[string]string{
+		"channel_not_found":                             "el canal no existe o el bot no puede verlo (channel_not_found)",
+		"Forbidden: bot was kicked from the group chat": "el bot fue expulsado del grupo (Forbidden: bot was kicked from the group chat)",
+		"algo_nuevo":                                    "algo_nuevo",
+	}
+	for in, want := range tests {
+		if got := datosbot.DescribeFailure(in); got != want {
+			t.Errorf("DescribeFailure(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

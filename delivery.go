@@ -2,6 +2,7 @@ package datosbot
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -37,4 +38,34 @@ type ChannelMovedError struct {
 
 func (e *ChannelMovedError) Error() string {
 	return fmt.Sprintf("channel %s moved to %s", e.From, e.To)
+}
+
+// failureTexts explains, in Spanish, the platform reasons of the common
+// permanent delivery failures.
+var failureTexts = []struct{ reason, text string }{
+	{"channel_not_found", "el canal no existe o el bot no puede verlo"},
+	{"not_in_channel", "el bot no está en el canal: invítelo con /invite"},
+	{"is_archived", "el canal está archivado"},
+	{"account_inactive", "la cuenta del bot en Slack está desactivada"},
+	{"invalid_auth", "el token del bot no es válido"},
+	{"token_revoked", "el token del bot fue revocado"},
+	{"bot was kicked", "el bot fue expulsado del grupo"},
+	{"chat not found", "el chat no existe o el bot no puede verlo"},
+	{"bot is not a member", "el bot no es miembro del grupo"},
+	{"user is deactivated", "la cuenta de Telegram está desactivada"},
+	{"have no rights to send", "el bot no tiene permiso para escribir en el grupo"},
+	{"bot was blocked", "la persona bloqueó al bot"},
+}
+
+// DescribeFailure returns a Spanish explanation of a platform's reason for
+// a permanent delivery failure, followed by the reason itself, e.g.
+// "el canal está archivado (is_archived)".
+func DescribeFailure(reason string) string {
+	l := strings.ToLower(reason)
+	for _, f := range failureTexts {
+		if strings.Contains(l, f.reason) {
+			return f.text + " (" + reason + ")"
+		}
+	}
+	return reason
 }

@@ -319,7 +319,7 @@ func (s *Service) institutionFor(ctx context.Context, c *Caller, explicit string
 			"Usted es enlace de varias instituciones (%s): indique cuál con institucion:<clave>, o escriba el comando en el canal de enlace de la institución.",
 			strings.Join(c.Institutions(), ", "))
 	default:
-		return datosbot.Institution{}, datosbot.Errorf(datosbot.EINVALID, "Indique la institución: escriba su clave, por ejemplo /datos estado inegi.")
+		return datosbot.Institution{}, datosbot.Errorf(datosbot.EINVALID, "Indique la institución con su clave (por ejemplo inegi) o con institucion:<clave>, o escriba el comando en el canal de enlace de la institución.")
 	}
 	if !c.Member(key) && !(central && c.Central()) {
 		return datosbot.Institution{}, datosbot.Errorf(datosbot.EFORBIDDEN, "No es enlace de %q. Si debería serlo, pida una invitación al Enlace Institucional o a la Unidad.", key)

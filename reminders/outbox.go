@@ -611,7 +611,7 @@ func (o *Outbox) fail(ctx context.Context, c claimed, reason string, now time.Ti
 			Text: "No se pudo publicar un mensaje del bot en el canal " + string(c.m.Channel) + " y no se volverá a intentar. " +
 				"Revise que el canal exista y que el bot siga en él; si la institución usa otro canal, vincúlelo con /datos canal vincular <clave>. " +
 				"La falla aparece también en /datos estado de la institución.",
-			Fields: []datosbot.Field{{Label: "Canal", Value: string(c.m.Channel)}, {Label: "Motivo", Value: datosbot.Truncate(reason, 300)},
+			Fields: []datosbot.Field{{Label: "Canal", Value: string(c.m.Channel)}, {Label: "Motivo", Value: datosbot.Truncate(datosbot.DescribeFailure(reason), 300)},
 				{Label: "Mensaje", Value: c.m.Key}},
 		},
 	})

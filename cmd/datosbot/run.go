@@ -337,7 +337,7 @@ func diagnose(tg *telegram.Adapter, df *deliveryFailures) func(ctx context.Conte
 			if err == nil {
 				for _, f := range fs {
 					out = append(out, fmt.Sprintf("No se pudo publicar en %s (%s, %s). Revise que el canal exista y que el bot siga en él; si cambió de canal, vincule el nuevo con /datos canal vincular %s.",
-						f.Channel, f.Reason, f.At.Format("2006-01-02 15:04"), key))
+						f.Channel, datosbot.DescribeFailure(f.Reason), f.At.Format("2006-01-02 15:04"), key))
 				}
 			}
 		}
