@@ -13,7 +13,7 @@ type ComplianceRow struct {
 	Bimester     Bimester  `json:"bimester"`
 	Compliant    bool      `json:"compliant"`
 	Actions      int       `json:"actions"`
-	LastActionAt time.Time `json:"last_action_at,omitzero"`
+	LastActionAt *time.Time `json:"last_action_at"` // null without actions
 }
 
 // Compliance computes one row per active institution for bimester b from
@@ -36,8 +36,9 @@ func Compliance(insts []Institution, actions []Action, b Bimester) []ComplianceR
 		r := &rows[i]
 		r.Actions++
 		r.Compliant = true
-		if a.RegisteredAt.After(r.LastActionAt) {
-			r.LastActionAt = a.RegisteredAt
+		if r.LastActionAt == nil || a.RegisteredAt.After(*r.LastActionAt) {
+			at := a.RegisteredAt
+			r.LastActionAt = &at
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Institution < rows[j].Institution })

@@ -354,7 +354,7 @@ func complianceRows(rows []datosbot.ComplianceRow, loc *time.Location) [][]strin
 	out := [][]string{ComplianceCSVHeader}
 	for _, c := range rows {
 		out = append(out, []string{c.Institution, cell(c.Name), c.Bimester.String(), strconv.FormatBool(c.Compliant),
-			strconv.Itoa(c.Actions), timeString(c.LastActionAt, loc)})
+			strconv.Itoa(c.Actions), timeString(deref(c.LastActionAt), loc)})
 	}
 	return out
 }
@@ -364,6 +364,13 @@ func dateString(d datosbot.Date) string {
 		return ""
 	}
 	return d.String()
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 func timeString(t time.Time, loc *time.Location) string {

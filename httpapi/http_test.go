@@ -434,8 +434,8 @@ func TestCompliance(t *testing.T) {
 				t.Errorf("inegi %s = %v; want %v", k, inegi[k], want)
 			}
 		}
-		for k, want := range map[string]any{"institution": "shcp", "bimester": "2026-B6", "compliant": false, "actions": 0.0} {
-			if shcp[k] != want {
+		for k, want := range map[string]any{"institution": "shcp", "bimester": "2026-B6", "compliant": false, "actions": 0.0, "last_action_at": nil} {
+			if v, ok := shcp[k]; !ok || v != want {
 				t.Errorf("shcp %s = %v; want %v", k, shcp[k], want)
 			}
 		}
