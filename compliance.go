@@ -8,11 +8,11 @@ import (
 // ComplianceRow says whether an institution complies with a bimester: it
 // does when it has at least one non-withdrawn action dated inside it.
 type ComplianceRow struct {
-	Institution  string    `json:"institution"`
-	Name         string    `json:"name"`
-	Bimester     Bimester  `json:"bimester"`
-	Compliant    bool      `json:"compliant"`
-	Actions      int       `json:"actions"`
+	Institution  string     `json:"institution"`
+	Name         string     `json:"name"`
+	Bimester     Bimester   `json:"bimester"`
+	Compliant    bool       `json:"compliant"`
+	Actions      int        `json:"actions"`
 	LastActionAt *time.Time `json:"last_action_at"` // null without actions
 }
 
