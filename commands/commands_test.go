@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -292,6 +293,21 @@ func TestInvitations(t *testing.T) {
 	late := h.invite(admin, "inegi comunicacion")
 	h.setNow(h.clock().Add(8 * 24 * time.Hour))
 	h.refused("console:carla", "console:general", "unirme "+late, datosbot.EINVALID)
+}
+
+func TestJoinAttemptsAreLimited(t *testing.T) {
+	h := newHarness(t)
+	h.setup()
+	code := h.invite(admin, "inegi comunicacion")
+	for i := range 5 {
+		h.refused("console:adivina", "console:general", fmt.Sprintf("unirme ZZZZZ%d", i), datosbot.ENOTFOUND)
+	}
+	r := h.refused("console:adivina", "console:general", "unirme "+code, datosbot.EFORBIDDEN)
+	if !strings.Contains(r.Text, "Demasiados intentos") {
+		t.Errorf("sixth attempt = %q", r.Text)
+	}
+	// Another person is not affected.
+	h.ok("console:beto", "console:general", "unirme "+code)
 }
 
 func TestWithdraw(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/datosbot/datosbot"
 )
@@ -186,10 +187,29 @@ func (s *Service) invite(ctx context.Context, c *Caller, in Invocation) (datosbo
 	return r, nil
 }
 
+// joinAttempts is how many invitation codes a person may try per hour.
+const joinAttempts = 5
+
 func (s *Service) join(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
 	code := strings.ToUpper(strings.TrimSpace(arg(in, 0)))
 	if code == "" {
 		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "Escriba el código que le dieron: /datos unirme <código>.")
+	}
+	// Codes are short enough to type on a phone, so guessing is limited:
+	// each person has joinAttempts tries per hour.
+	allowed := false
+	for n := range joinAttempts {
+		ok, err := s.store.Once(ctx, fmt.Sprintf("unirme:%s:%d", c.User, n), time.Hour)
+		if err != nil {
+			return datosbot.Reply{}, err
+		}
+		if ok {
+			allowed = true
+			break
+		}
+	}
+	if !allowed {
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EFORBIDDEN, "Demasiados intentos con códigos de invitación. Espere una hora, revise el código con quien se lo dio y vuelva a intentarlo.")
 	}
 	inv, err := s.store.RedeemInvitation(ctx, code, c.User, s.now())
 	if datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
