@@ -190,6 +190,13 @@ func (a *Adapter) submit(ctx context.Context, h bot.Handler, ic slack.Interactio
 		return slack.NewClearViewSubmissionResponse() // the reply follows privately
 	}
 	if reply.Error != "" {
+		// A refusal changed nothing: the same content may be submitted
+		// again and is refused again, rather than closing as a duplicate.
+		if f, ok := a.dedupe.(Forgetter); ok {
+			if err := f.Forget(ctx, key); err != nil {
+				a.log.Error("slack dedupe forget failed", "err", err)
+			}
+		}
 		msg := strings.TrimSpace(reply.Text)
 		if msg == "" {
 			msg = reply.PlainText()

@@ -120,6 +120,11 @@ func TestFormRefusal(t *testing.T) {
 			if m["response_action"] != "errors" || errs[tt.wantField] != tt.refusal {
 				t.Errorf("got %s, want the refusal on %s", w.Body, tt.wantField)
 			}
+			// Submitting the same content again shows the refusal again.
+			w = serve(mux, signed("/slack/interactions", testSecret, testNow, body))
+			if m := decode(t, w); m["response_action"] != "errors" {
+				t.Errorf("resubmission after a refusal: got %s, want the refusal again", w.Body)
+			}
 			f.none(t)
 		})
 	}

@@ -33,6 +33,13 @@ type Deduper interface {
 	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
+// Forgetter is a Deduper that can forget a key (storage.Store is one): a
+// form refused by the command can then be submitted again and shows the
+// refusal again, instead of closing silently as a duplicate.
+type Forgetter interface {
+	Forget(ctx context.Context, key string) error
+}
+
 // Config configures an Adapter. The zero value of every field but BotToken
 // means the default.
 type Config struct {

@@ -96,3 +96,11 @@ func (d *memoryDeduper) Once(_ context.Context, key string, ttl time.Duration) (
 	d.seen[key] = now.Add(ttl)
 	return true, nil
 }
+
+// Forget removes key, so that a refused form can be submitted again.
+func (d *memoryDeduper) Forget(_ context.Context, key string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.seen, key)
+	return nil
+}
