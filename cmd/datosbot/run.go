@@ -58,6 +58,18 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return fmt.Errorf("no conozco el subcomando %q: use datosbot, datosbot export [archivo] o datosbot import <archivo>", cmd)
 }
 
+// The store is what every part needs from Redis; these guards keep the
+// optional interfaces the adapters look for from silently going missing.
+var (
+	_ commands.Store     = (*storage.Store)(nil)
+	_ slack.Deduper      = (*storage.Store)(nil)
+	_ slack.Forgetter    = (*storage.Store)(nil)
+	_ telegram.Deduper   = (*storage.Store)(nil)
+	_ telegram.Forgetter = (*storage.Store)(nil)
+	_ telegram.Lease     = (*storage.Store)(nil)
+	_ reminders.Store    = (*storage.Store)(nil)
+)
+
 // Main is a running bot.
 type Main struct {
 	Config    Config
