@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/internal/fakeclock"
 	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage"
 	"github.com/datosbot/datosbot/storage/storagetest"
@@ -18,7 +19,7 @@ func BenchmarkIdleTick(b *testing.B) {
 	for _, n := range []int{100, 10000} {
 		b.Run(fmt.Sprintf("institutions=%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			c := newClock(at("2026-12-14T09:00"))
+			c := fakeclock.New(at("2026-12-14T09:00"))
 			ts := storagetest.Open(b, c.Now)
 			snap := &storage.Snapshot{Version: storage.SnapshotVersion}
 			for i := range n {

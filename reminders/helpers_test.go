@@ -11,6 +11,7 @@ import (
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/commands"
+	"github.com/datosbot/datosbot/internal/fakeclock"
 	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage"
 	"github.com/datosbot/datosbot/storage/storagetest"
@@ -40,28 +41,6 @@ func at(s string) time.Time {
 	return t
 }
 
-// clock is a fake clock that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
-
 // delivery is one message the fake platform accepted.
 type delivery struct {
 	Key     string
@@ -73,7 +52,7 @@ type delivery struct {
 // sender is a fake platform: it records what it accepts, and fail (when
 // set) may refuse a post with an error first.
 type sender struct {
-	clock *clock
+	clock *fakeclock.Clock
 	mu    sync.Mutex
 	got   []delivery
 	calls int
@@ -130,13 +109,13 @@ const unidad = datosbot.ChannelID("slack:CUNIDAD")
 // scheduler, all on the fake clock.
 type env struct {
 	ts     *storagetest.Store
-	clock  *clock
+	clock  *fakeclock.Clock
 	sender *sender
 	outbox *reminders.Outbox
 	sched  *reminders.Scheduler
 }
 
-func newEnv(t testing.TB, c *clock) *env {
+func newEnv(t testing.TB, c *fakeclock.Clock) *env {
 	t.Helper()
 	return replica(t, storagetest.Open(t, c.Now), c, &sender{clock: c})
 }
@@ -147,7 +126,7 @@ func (e *env) replica(t testing.TB, snd *sender) *env {
 	return replica(t, e.ts.Reopen(t, e.clock.Now), e.clock, snd)
 }
 
-func replica(t testing.TB, ts *storagetest.Store, c *clock, snd *sender) *env {
+func replica(t testing.TB, ts *storagetest.Store, c *fakeclock.Clock, snd *sender) *env {
 	t.Helper()
 	ob := reminders.NewOutbox(reminders.OutboxConfig{
 		Store: ts.Store, Sender: snd, Now: c.Now, UnidadChannel: unidad,

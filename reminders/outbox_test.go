@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/internal/fakeclock"
 	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage/storagetest"
 )
@@ -28,7 +29,7 @@ func post(t *testing.T, e *env, msgs ...datosbot.Message) {
 
 // TestPostIsIdempotent: a key enqueued or sent before is never posted again.
 func TestPostIsIdempotent(t *testing.T) {
-	c := newClock(at("2026-12-14T09:00"))
+	c := fakeclock.New(at("2026-12-14T09:00"))
 	e := newEnv(t, c)
 	post(t, e, msg("k1", "console:a"), msg("k1", "console:a"), msg("k2", "console:a"))
 	post(t, e, msg("k2", "console:a"))
@@ -66,7 +67,7 @@ func TestInterruptedFanOut(t *testing.T) {
 	}
 
 	t.Run("worker stopped", func(t *testing.T) {
-		c := newClock(at("2026-12-14T09:00"))
+		c := fakeclock.New(at("2026-12-14T09:00"))
 		e := newEnv(t, c)
 		fanOut(t, e)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -92,7 +93,7 @@ func TestInterruptedFanOut(t *testing.T) {
 	})
 
 	t.Run("worker crashed", func(t *testing.T) {
-		c := newClock(at("2026-12-14T09:00"))
+		c := fakeclock.New(at("2026-12-14T09:00"))
 		e := newEnv(t, c)
 		fanOut(t, e)
 		// The first worker's platform hangs after 60 posts: the worker is
@@ -131,7 +132,7 @@ func TestInterruptedFanOut(t *testing.T) {
 // TestDeliveryErrors covers each kind of platform error.
 func TestDeliveryErrors(t *testing.T) {
 	t.Run("rate limit", func(t *testing.T) {
-		c := newClock(at("2026-12-14T09:00"))
+		c := fakeclock.New(at("2026-12-14T09:00"))
 		e := newEnv(t, c)
 		start := c.Now()
 		limited := false
@@ -167,7 +168,7 @@ func TestDeliveryErrors(t *testing.T) {
 	})
 
 	t.Run("permanent", func(t *testing.T) {
-		c := newClock(at("2026-12-14T09:00"))
+		c := fakeclock.New(at("2026-12-14T09:00"))
 		e := newEnv(t, c)
 		e.sender.fail = func(call int, m datosbot.Message) error {
 			if m.Channel == "slack:CGONE" {
@@ -196,7 +197,7 @@ func TestDeliveryErrors(t *testing.T) {
 	})
 
 	t.Run("channel moved", func(t *testing.T) {
-		c := newClock(at("2026-12-14T09:00"))
+		c := fakeclock.New(at("2026-12-14T09:00"))
 		e := newEnv(t, c)
 		e.institution(t, "inegi", "telegram:-100")
 		e.sender.fail = func(call int, m datosbot.Message) error {
@@ -217,7 +218,7 @@ func TestDeliveryErrors(t *testing.T) {
 	})
 
 	t.Run("transient then failed", func(t *testing.T) {
-		c := newClock(at("2026-12-14T09:00"))
+		c := fakeclock.New(at("2026-12-14T09:00"))
 		ts := newEnv(t, c).ts
 		snd := &sender{clock: c, fail: func(int, datosbot.Message) error { return errors.New("503 service unavailable") }}
 		ob := reminders.NewOutbox(reminders.OutboxConfig{Store: ts.Store, Sender: snd, Now: c.Now, MaxAttempts: 4, Backoff: time.Second})
@@ -255,7 +256,7 @@ func TestDeliveryErrors(t *testing.T) {
 // TestPacing checks the per-platform limits with a fake clock.
 func TestPacing(t *testing.T) {
 	t.Run("slack channel one per second", func(t *testing.T) {
-		c := newClock(at("2026-12-14T09:00"))
+		c := fakeclock.New(at("2026-12-14T09:00"))
 		e := newEnv(t, c)
 		for i := range 10 {
 			post(t, e, msg(fmt.Sprint("k", i), "slack:C1"))
@@ -278,7 +279,7 @@ func TestPacing(t *testing.T) {
 	})
 
 	t.Run("telegram thirty per second", func(t *testing.T) {
-		c := newClock(at("2026-12-14T09:00"))
+		c := fakeclock.New(at("2026-12-14T09:00"))
 		e := newEnv(t, c)
 		for i := range 100 {
 			post(t, e, msg(fmt.Sprint("k", i), datosbot.ChannelID(fmt.Sprintf("telegram:-100%03d", i))))
@@ -303,7 +304,7 @@ func TestPacing(t *testing.T) {
 	})
 
 	t.Run("paused channel does not block others", func(t *testing.T) {
-		c := newClock(at("2026-12-14T09:00"))
+		c := fakeclock.New(at("2026-12-14T09:00"))
 		e := newEnv(t, c)
 		e.sender.fail = func(call int, m datosbot.Message) error {
 			if m.Channel == "slack:CSLOW" && call == 1 {

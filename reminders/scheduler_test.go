@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/internal/fakeclock"
 )
 
 // TestBimesterReminders runs 2026-B6 from 14 December with a fake clock:
@@ -17,7 +18,7 @@ import (
 // reminders, and on 4 January the overdue notices and one Unidad summary
 // go out, once.
 func TestBimesterReminders(t *testing.T) {
-	c := newClock(at("2026-12-14T09:00"))
+	c := fakeclock.New(at("2026-12-14T09:00"))
 	e := newEnv(t, c)
 	e.institution(t, "inegi", "slack:CINEGI", "telegram:-100111")
 	e.institution(t, "shcp", "slack:CSHCP")
@@ -97,7 +98,7 @@ func sortedCopy(s []string) []string {
 // one Redis, all four ticking concurrently over the whole bimester: every
 // expected message is posted exactly once.
 func TestReplicasExactlyOnce(t *testing.T) {
-	c := newClock(at("2026-12-14T09:00"))
+	c := fakeclock.New(at("2026-12-14T09:00"))
 	snd := &sender{clock: c}
 	a := replica(t, newEnv(t, c).ts, c, snd)
 	b := a.replica(t, snd)
@@ -173,7 +174,7 @@ func TestCatchUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClock(at("2026-12-14T09:00"))
+			c := fakeclock.New(at("2026-12-14T09:00"))
 			e := newEnv(t, c)
 			e.institution(t, "inegi", "slack:CINEGI", "telegram:-100111")
 			e.tick(t) // the bot runs once, then is down
@@ -218,7 +219,7 @@ func TestCatchUp(t *testing.T) {
 // the targets that have not complied, and the Unidad gets one summary at
 // the deadline.
 func TestCampaignOccurrences(t *testing.T) {
-	c := newClock(at("2026-12-01T09:00"))
+	c := fakeclock.New(at("2026-12-01T09:00"))
 	e := newEnv(t, c)
 	e.institution(t, "inegi", "slack:CINEGI")
 	e.institution(t, "shcp", "slack:CSHCP")

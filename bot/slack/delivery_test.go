@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/bot"
 	"github.com/datosbot/datosbot/commands"
+	"github.com/datosbot/datosbot/internal/fakeclock"
 	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage/storagetest"
 )
@@ -28,27 +28,9 @@ import (
 // the fake Web API. The outbox runs on a fake clock, so waits never sleep:
 // DeliverOnce claims what is due at the clock's time.
 
-// manualClock is a clock that tests move by hand.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // deliveryRig is the outbox, store, runtime and adapter of one test.
 type deliveryRig struct {
-	clock   *manualClock
+	clock   *fakeclock.Clock
 	store   *storagetest.Store
 	adapter *Adapter
 	bot     *bot.Bot
@@ -59,7 +41,7 @@ type deliveryRig struct {
 // runtime and the outbox. unidad is the outbox's UnidadChannel.
 func newDeliveryRig(t *testing.T, apiURL string, unidad datosbot.ChannelID) *deliveryRig {
 	t.Helper()
-	r := &deliveryRig{clock: &manualClock{t: testNow}}
+	r := &deliveryRig{clock: fakeclock.New(testNow)}
 	r.store = storagetest.Open(t, r.clock.Now)
 	a, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: apiURL, Now: r.clock.Now,
 		Logger: quiet, AckTimeout: 2 * time.Second})

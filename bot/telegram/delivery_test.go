@@ -3,12 +3,12 @@ package telegram
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/bot"
+	"github.com/datosbot/datosbot/internal/fakeclock"
 	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage/storagetest"
 )
@@ -22,27 +22,9 @@ import (
 // deliveryT0 is the start of the delivery tests' clock.
 var deliveryT0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
-// manualClock is a clock that tests move by hand.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // deliveryRig is the outbox, store and runtime of one test.
 type deliveryRig struct {
-	clock  *manualClock
+	clock  *fakeclock.Clock
 	store  *storagetest.Store
 	outbox *reminders.Outbox
 }
@@ -52,7 +34,7 @@ type deliveryRig struct {
 // cmd/datosbot does.
 func newDeliveryRig(t *testing.T, f *fakeAPI, follow bool) *deliveryRig {
 	t.Helper()
-	r := &deliveryRig{clock: &manualClock{t: deliveryT0}}
+	r := &deliveryRig{clock: fakeclock.New(deliveryT0)}
 	r.store = storagetest.Open(t, r.clock.Now)
 	a, _ := newAdapter(t, f, Config{})
 	b := bot.New(bot.Config{Adapters: []bot.Adapter{a}})
