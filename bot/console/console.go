@@ -99,25 +99,10 @@ func (a *Adapter) line(ctx context.Context, h bot.Handler, line string) {
 	rest = strings.TrimSpace(rest)
 	switch datosbot.Fold(word) {
 	case "/como":
-		if rest == "" || strings.ContainsAny(rest, " :") {
-			a.printf("Uso: /como <usuario>, por ejemplo /como ana\n")
-			return
-		}
-		a.mu.Lock()
-		a.user = rest
-		a.mu.Unlock()
-		a.printf("Ahora usted es %s.\n", rest)
+		a.switchTo(&a.user, rest, "Uso: /como <usuario>, por ejemplo /como ana\n", "Ahora usted es %s.\n")
 		return
 	case "/en":
-		rest = strings.TrimPrefix(rest, "#")
-		if rest == "" || strings.ContainsAny(rest, " :") {
-			a.printf("Uso: /en <canal>, por ejemplo /en canal-inegi\n")
-			return
-		}
-		a.mu.Lock()
-		a.channel = rest
-		a.mu.Unlock()
-		a.printf("Ahora escribe en #%s.\n", rest)
+		a.switchTo(&a.channel, strings.TrimPrefix(rest, "#"), "Uso: /en <canal>, por ejemplo /en canal-inegi\n", "Ahora escribe en #%s.\n")
 		return
 	case "/datos", "datos":
 		line = rest
@@ -138,6 +123,19 @@ func (a *Adapter) line(ctx context.Context, h bot.Handler, line string) {
 		where = "en #" + channel
 	}
 	a.printf("[%s → %s]\n%s\n\n", user, where, indent(reply.PlainText()))
+}
+
+// switchTo sets the acting user or chat to name, or prints usage when name
+// is not a single word.
+func (a *Adapter) switchTo(field *string, name, usage, done string) {
+	if name == "" || strings.ContainsAny(name, " :") {
+		a.printf("%s", usage)
+		return
+	}
+	a.mu.Lock()
+	*field = name
+	a.mu.Unlock()
+	a.printf(done, name)
 }
 
 // Post prints a message the bot sends into a chat.
