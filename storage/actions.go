@@ -91,14 +91,7 @@ func (s *Store) AddAction(ctx context.Context, a datosbot.Action) (stored datosb
 // Action returns one action. ENOTFOUND.
 func (s *Store) Action(ctx context.Context, id string) (datosbot.Action, error) {
 	var a datosbot.Action
-	found, err := getJSON(ctx, s.rdb, s.actionKey(id), &a)
-	if err != nil {
-		return a, s.wrap(err)
-	}
-	if !found {
-		return a, actionNotFound(id)
-	}
-	return a, nil
+	return a, s.wrap(loadJSON(ctx, s.rdb, s.actionKey(id), &a, actionNotFound(id)))
 }
 
 // WithdrawAction marks an action withdrawn (it stays in the trail and the
@@ -109,12 +102,8 @@ func (s *Store) WithdrawAction(ctx context.Context, id string, by datosbot.UserI
 	var a datosbot.Action
 	err := s.update(ctx, func(tx *redis.Tx) error {
 		a = datosbot.Action{}
-		found, err := getJSON(ctx, tx, ak, &a)
-		if err != nil {
+		if err := loadJSON(ctx, tx, ak, &a, actionNotFound(id)); err != nil {
 			return err
-		}
-		if !found {
-			return actionNotFound(id)
 		}
 		if a.Withdrawn {
 			return datosbot.Errorf(datosbot.EINVALID, "La acción %s ya estaba retirada (el %s). No hay nada más que hacer; consulte /datos acciones.",

@@ -120,14 +120,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c datosbot.Campaign, idempot
 // Campaign returns one campaign. ENOTFOUND.
 func (s *Store) Campaign(ctx context.Context, id string) (datosbot.Campaign, error) {
 	var c datosbot.Campaign
-	found, err := getJSON(ctx, s.rdb, s.campaignKey(id), &c)
-	if err != nil {
-		return c, s.wrap(err)
-	}
-	if !found {
-		return c, campaignNotFound(id)
-	}
-	return c, nil
+	return c, s.wrap(loadJSON(ctx, s.rdb, s.campaignKey(id), &c, campaignNotFound(id)))
 }
 
 // Campaigns returns every campaign, or only the open ones, newest first.
@@ -307,18 +300,14 @@ func (s *Store) CloseCampaign(ctx context.Context, id string, by datosbot.UserID
 	ck := s.campaignKey(id)
 	return s.update(ctx, func(tx *redis.Tx) error {
 		var c datosbot.Campaign
-		found, err := getJSON(ctx, tx, ck, &c)
-		if err != nil {
+		if err := loadJSON(ctx, tx, ck, &c, campaignNotFound(id)); err != nil {
 			return err
-		}
-		if !found {
-			return campaignNotFound(id)
 		}
 		if c.Closed {
 			return nil
 		}
 		c.Closed = true
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, ck, mustJSON(c), 0)
 			s.audit(ctx, p, by, "campana.cerrar", id, "")
 			return nil

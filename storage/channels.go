@@ -17,12 +17,8 @@ func (s *Store) LinkChannel(ctx context.Context, ch datosbot.ChannelID, key stri
 	ck, ik := s.channelKey(ch), s.institutionKey(key)
 	return s.update(ctx, func(tx *redis.Tx) error {
 		var in datosbot.Institution
-		found, err := getJSON(ctx, tx, ik, &in)
-		if err != nil {
+		if err := loadJSON(ctx, tx, ik, &in, institutionNotFound(key)); err != nil {
 			return err
-		}
-		if !found {
-			return institutionNotFound(key)
 		}
 		if !in.Active {
 			return datosbot.Errorf(datosbot.EINVALID, "La institución %s está dada de baja; no se le pueden vincular canales. Pida a la Unidad que la reactive.", key)

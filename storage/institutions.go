@@ -34,6 +34,16 @@ func getJSON(ctx context.Context, c redis.Cmdable, key string, v any) (found boo
 	return true, nil
 }
 
+// loadJSON decodes the JSON at key into v, or returns notFound when the
+// key does not exist.
+func loadJSON(ctx context.Context, c redis.Cmdable, key string, v any, notFound error) error {
+	found, err := getJSON(ctx, c, key, v)
+	if err == nil && !found {
+		return notFound
+	}
+	return err
+}
+
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -190,12 +200,8 @@ func (s *Store) SetInstitutionActive(ctx context.Context, key string, active boo
 	k := s.institutionKey(key)
 	return s.update(ctx, func(tx *redis.Tx) error {
 		var in datosbot.Institution
-		found, err := getJSON(ctx, tx, k, &in)
-		if err != nil {
+		if err := loadJSON(ctx, tx, k, &in, institutionNotFound(key)); err != nil {
 			return err
-		}
-		if !found {
-			return institutionNotFound(key)
 		}
 		if in.Active == active {
 			return nil
@@ -205,7 +211,7 @@ func (s *Store) SetInstitutionActive(ctx context.Context, key string, active boo
 		if active {
 			event = "institucion.reactivar"
 		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, k, storedInstitution(in), 0)
 			s.audit(ctx, p, by, event, key, "")
 			return nil

@@ -162,12 +162,8 @@ func (s *Store) RedeemInvitation(ctx context.Context, code string, user datosbot
 	var inv datosbot.Invitation
 	err := s.update(ctx, func(tx *redis.Tx) error {
 		inv = datosbot.Invitation{}
-		found, err := getJSON(ctx, tx, k, &inv)
-		if err != nil {
+		if err := loadJSON(ctx, tx, k, &inv, datosbot.Errorf(datosbot.ENOTFOUND, "El código %s no existe. Revise que lo haya copiado completo, o pida una invitación nueva.", code)); err != nil {
 			return err
-		}
-		if !found {
-			return datosbot.Errorf(datosbot.ENOTFOUND, "El código %s no existe. Revise que lo haya copiado completo, o pida una invitación nueva.", code)
 		}
 		if inv.UsedBy != "" {
 			return datosbot.Errorf(datosbot.EINVALID, "El código %s ya fue usado. Cada invitación sirve una sola vez: pida una nueva a quien lo invitó.", code)
