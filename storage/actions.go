@@ -156,13 +156,19 @@ func (s *Store) Actions(ctx context.Context, key string, b datosbot.Bimester) ([
 
 // actionsByID reads actions in the given order, in batches.
 func (s *Store) actionsByID(ctx context.Context, ids []string) ([]datosbot.Action, error) {
-	out := make([]datosbot.Action, 0, len(ids))
+	return loadMany[datosbot.Action](ctx, s, ids, s.actionKey, "action")
+}
+
+// loadMany reads the JSON records of ids (at keyOf(id)) in order, in
+// batches of MGET, skipping records deleted since their index was read.
+func loadMany[T any](ctx context.Context, s *Store, ids []string, keyOf func(string) string, what string) ([]T, error) {
+	out := make([]T, 0, len(ids))
 	const batch = 500
 	for start := 0; start < len(ids); start += batch {
 		chunk := ids[start:min(start+batch, len(ids))]
 		keys := make([]string, len(chunk))
 		for i, id := range chunk {
-			keys[i] = s.actionKey(id)
+			keys[i] = keyOf(id)
 		}
 		vals, err := s.rdb.MGet(ctx, keys...).Result()
 		if err != nil {
@@ -173,11 +179,11 @@ func (s *Store) actionsByID(ctx context.Context, ids []string) ([]datosbot.Actio
 			if !ok {
 				continue // deleted between the index read and this one
 			}
-			var a datosbot.Action
-			if err := json.Unmarshal([]byte(sv), &a); err != nil {
-				return nil, fmt.Errorf("storage: decode action %s: %w", chunk[i], err)
+			var rec T
+			if err := json.Unmarshal([]byte(sv), &rec); err != nil {
+				return nil, fmt.Errorf("storage: decode %s %s: %w", what, chunk[i], err)
 			}
-			out = append(out, a)
+			out = append(out, rec)
 		}
 	}
 	return out, nil

@@ -140,30 +140,13 @@ func (s *Store) campaignsIn(ctx context.Context, index string, openOnly bool) ([
 	if err != nil {
 		return nil, s.wrap(err)
 	}
+	all, err := loadMany[datosbot.Campaign](ctx, s, ids, s.campaignKey, "campaign")
+	if err != nil {
+		return nil, err
+	}
 	out := []datosbot.Campaign{}
-	const batch = 500
-	for start := 0; start < len(ids); start += batch {
-		chunk := ids[start:min(start+batch, len(ids))]
-		keys := make([]string, len(chunk))
-		for i, id := range chunk {
-			keys[i] = s.campaignKey(id)
-		}
-		vals, err := s.rdb.MGet(ctx, keys...).Result()
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		for i, v := range vals {
-			sv, ok := v.(string)
-			if !ok {
-				continue
-			}
-			var c datosbot.Campaign
-			if err := json.Unmarshal([]byte(sv), &c); err != nil {
-				return nil, fmt.Errorf("storage: decode campaign %s: %w", chunk[i], err)
-			}
-			if openOnly && c.Closed {
-				continue
-			}
+	for _, c := range all {
+		if !openOnly || !c.Closed {
 			out = append(out, c)
 		}
 	}
