@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/bot"
 )
 
@@ -122,29 +121,6 @@ func (f *fakeSlack) none(t *testing.T) {
 		t.Fatalf("unexpected call to the fake Slack API: %s", c.Method)
 	default:
 	}
-}
-
-// recorder is a Handler that records requests and answers with reply.
-type recorder struct {
-	mu    sync.Mutex
-	reqs  []datosbot.Request
-	reply func(datosbot.Request) datosbot.Reply
-}
-
-func (h *recorder) Handle(_ context.Context, req datosbot.Request) datosbot.Reply {
-	h.mu.Lock()
-	h.reqs = append(h.reqs, req)
-	h.mu.Unlock()
-	if h.reply == nil {
-		return datosbot.Reply{Text: "ok: " + req.Text}
-	}
-	return h.reply(req)
-}
-
-func (h *recorder) requests() []datosbot.Request {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]datosbot.Request(nil), h.reqs...)
 }
 
 const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot/bottest"
 )
 
 const (
@@ -20,7 +21,7 @@ const (
 // privately.
 func TestFormRoundTrip(t *testing.T) {
 	f := newFakeSlack(t)
-	h := &recorder{reply: func(req datosbot.Request) datosbot.Reply {
+	h := &bottest.Recorder{Reply: func(req datosbot.Request) datosbot.Reply {
 		if req.Text == "anunciar" {
 			return datosbot.Reply{Form: formAnunciar, Text: "Uso: /datos anunciar …"}
 		}
@@ -64,7 +65,7 @@ func TestFormRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	if n := len(h.requests()); n != 1 {
+	if n := len(h.Requests()); n != 1 {
 		t.Fatalf("handler calls after invalid submissions: got %d, want 1 (the command)", n)
 	}
 
@@ -73,7 +74,7 @@ func TestFormRoundTrip(t *testing.T) {
 	if m := decode(t, w); m["response_action"] != "clear" {
 		t.Errorf("valid submission: got %s, want response_action clear", w.Body)
 	}
-	reqs := h.requests()
+	reqs := h.Requests()
 	want := "anunciar " + goodData + " " + goodPub + " medio:redes fecha:2026-11-20 nota:«Difusión en X: hilo»"
 	if len(reqs) != 2 || reqs[1].Text != want || reqs[1].User != "slack:U0ANA" || reqs[1].Channel != "slack:C0INEGI01" {
 		t.Fatalf("handler request: got %+v, want %q from slack:U0ANA in slack:C0INEGI01", reqs[len(reqs)-1], want)
@@ -88,7 +89,7 @@ func TestFormRoundTrip(t *testing.T) {
 	if m := decode(t, w); m["response_action"] != "clear" {
 		t.Errorf("second submission: got %s, want response_action clear", w.Body)
 	}
-	if n := len(h.requests()); n != 2 {
+	if n := len(h.Requests()); n != 2 {
 		t.Errorf("handler calls after a double submission: got %d, want 2", n)
 	}
 	f.none(t)
@@ -109,7 +110,7 @@ func TestFormRefusal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeSlack(t)
-			h := &recorder{reply: func(datosbot.Request) datosbot.Reply {
+			h := &bottest.Recorder{Reply: func(datosbot.Request) datosbot.Reply {
 				return datosbot.Reply{Text: tt.refusal, Error: datosbot.EINVALID}
 			}}
 			_, mux := start(t, f, h, nil)
@@ -134,7 +135,7 @@ func TestFormRefusal(t *testing.T) {
 // pressed it, in the message's channel, and answers through response_url.
 func TestButtonPress(t *testing.T) {
 	f := newFakeSlack(t)
-	h := &recorder{reply: func(req datosbot.Request) datosbot.Reply {
+	h := &bottest.Recorder{Reply: func(req datosbot.Request) datosbot.Reply {
 		return datosbot.Reply{Text: "Campaña C3M9: INEGI quedó como enterado."}
 	}}
 	_, mux := start(t, f, h, nil)
@@ -147,7 +148,7 @@ func TestButtonPress(t *testing.T) {
 	if c.Method != "response" || c.JSON["response_type"] != "ephemeral" || !strings.Contains(c.JSON["text"].(string), "enterado") {
 		t.Errorf("reply: got %s %v, want an ephemeral reply through response_url", c.Method, c.JSON)
 	}
-	reqs := h.requests()
+	reqs := h.Requests()
 	want := datosbot.Request{ID: reqs[0].ID, User: "slack:U0LUIS", Name: "luis", Channel: "slack:C0INEGI01", Text: "enterado C3M9"}
 	if len(reqs) != 1 || reqs[0] != want {
 		t.Errorf("request: got %+v, want %+v", reqs, want)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot/bottest"
 )
 
 // slackExample is Slack's published signing example
@@ -70,7 +71,7 @@ func TestVerifySignature(t *testing.T) {
 // answers 401 without calling the handler, and a replay has no effect.
 func TestCommandSignature(t *testing.T) {
 	f := newFakeSlack(t)
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	_, mux := start(t, f, h, func(c *Config) {
 		c.SigningSecret = slackExample.secret
 		c.Now = func() time.Time { return slackExample.now }
@@ -103,7 +104,7 @@ func TestCommandSignature(t *testing.T) {
 			if w.Code != http.StatusUnauthorized {
 				t.Errorf("status: got %d, want 401", w.Code)
 			}
-			if n := len(h.requests()); n != 0 {
+			if n := len(h.Requests()); n != 0 {
 				t.Errorf("handler calls: got %d, want 0", n)
 			}
 		})
@@ -117,7 +118,7 @@ func TestCommandSignature(t *testing.T) {
 	if w.Code != http.StatusOK || w.Body.Len() != 0 {
 		t.Errorf("replay: got %d %q, want 200 with an empty acknowledgment", w.Code, w.Body)
 	}
-	reqs := h.requests()
+	reqs := h.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("handler calls: got %d, want 1", len(reqs))
 	}
@@ -148,13 +149,13 @@ func TestRoutesBeforeRun(t *testing.T) {
 
 func TestBodyTooLarge(t *testing.T) {
 	f := newFakeSlack(t)
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	_, mux := start(t, f, h, nil)
 	w := serve(mux, signed("/slack/commands", testSecret, testNow, "text="+strings.Repeat("a", maxBodyBytes)))
 	if w.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("status: got %d, want 413", w.Code)
 	}
-	if len(h.requests()) != 0 {
+	if len(h.Requests()) != 0 {
 		t.Error("handler was called")
 	}
 }
@@ -175,7 +176,7 @@ func TestCommandReply(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeSlack(t)
-			h := &recorder{reply: func(datosbot.Request) datosbot.Reply { return tt.reply }}
+			h := &bottest.Recorder{Reply: func(datosbot.Request) datosbot.Reply { return tt.reply }}
 			_, mux := start(t, f, h, nil)
 			w := serve(mux, signed("/slack/commands", testSecret, testNow, commandBody(t, f, tt.text)))
 			if w.Code != http.StatusOK {
@@ -191,7 +192,7 @@ func TestCommandReply(t *testing.T) {
 			if _, ok := m["blocks"].([]any); !ok {
 				t.Errorf("body %s: want blocks", w.Body)
 			}
-			reqs := h.requests()
+			reqs := h.Requests()
 			if len(reqs) != 1 || reqs[0].Text != tt.wantReq || reqs[0].User != "slack:U0ANA" || reqs[0].Channel != "slack:C0INEGI01" || reqs[0].Private {
 				t.Errorf("request: got %+v, want text %q from slack:U0ANA in slack:C0INEGI01", reqs, tt.wantReq)
 			}
@@ -205,7 +206,7 @@ func TestCommandReply(t *testing.T) {
 func TestSlowCommand(t *testing.T) {
 	f := newFakeSlack(t)
 	release := make(chan struct{})
-	h := &recorder{reply: func(datosbot.Request) datosbot.Reply {
+	h := &bottest.Recorder{Reply: func(datosbot.Request) datosbot.Reply {
 		<-release
 		return datosbot.Reply{Text: "Reporte listo", Public: true}
 	}}
@@ -228,7 +229,7 @@ func TestSlowCommand(t *testing.T) {
 // handler once.
 func TestConcurrentReplays(t *testing.T) {
 	f := newFakeSlack(t)
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	_, mux := start(t, f, h, nil)
 	body := commandBody(t, f, "enterado C3M9")
 	var wg sync.WaitGroup
@@ -236,7 +237,7 @@ func TestConcurrentReplays(t *testing.T) {
 		wg.Go(func() { serve(mux, signed("/slack/commands", testSecret, testNow, body)) })
 	}
 	wg.Wait()
-	if n := len(h.requests()); n != 1 {
+	if n := len(h.Requests()); n != 1 {
 		t.Errorf("handler calls: got %d, want 1", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot/bottest"
 )
 
 func TestPost(t *testing.T) {
@@ -66,7 +67,7 @@ func TestPost(t *testing.T) {
 			if tt.answer != nil {
 				f.answer("chat.postMessage", tt.answer)
 			}
-			a, _ := start(t, f, &recorder{}, nil)
+			a, _ := start(t, f, &bottest.Recorder{}, nil)
 			err := a.Post(context.Background(), msg)
 			tt.check(t, err)
 			c := f.next(t)
@@ -82,7 +83,7 @@ func TestPost(t *testing.T) {
 
 func TestPostNotSlack(t *testing.T) {
 	f := newFakeSlack(t)
-	a, _ := start(t, f, &recorder{}, nil)
+	a, _ := start(t, f, &bottest.Recorder{}, nil)
 	err := a.Post(context.Background(), datosbot.Message{Channel: "telegram:-100123"})
 	var pe *datosbot.PermanentError
 	if !errors.As(err, &pe) {

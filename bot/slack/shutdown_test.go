@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot/bottest"
 )
 
 // TestRunWaitsForWorkInFlight: in HTTP mode, Run does not return while a
@@ -28,7 +29,7 @@ func TestRunWaitsForWorkInFlight(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeSlack(t)
 			entered, release := make(chan struct{}), make(chan struct{})
-			h := &recorder{reply: func(datosbot.Request) datosbot.Reply {
+			h := &bottest.Recorder{Reply: func(datosbot.Request) datosbot.Reply {
 				close(entered)
 				<-release
 				return datosbot.Reply{Text: "Acción registrada"}

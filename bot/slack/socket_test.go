@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot/bottest"
 )
 
 // socketServer is the WebSocket side of a fake Socket Mode endpoint: each
@@ -65,7 +66,7 @@ func readAck(t *testing.T, c *websocket.Conn, id string) map[string]any {
 	}
 }
 
-func startSocket(t *testing.T, f *fakeSlack, h *recorder) (*Adapter, chan error) {
+func startSocket(t *testing.T, f *fakeSlack, h *bottest.Recorder) (*Adapter, chan error) {
 	t.Helper()
 	a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: f.apiURL(), Logger: quiet})
 	if err != nil {
@@ -96,7 +97,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestSocketMode(t *testing.T) {
 	f := newFakeSlack(t)
 	ws := newSocketServer(f)
-	h := &recorder{reply: func(req datosbot.Request) datosbot.Reply {
+	h := &bottest.Recorder{Reply: func(req datosbot.Request) datosbot.Reply {
 		return datosbot.Reply{Text: "INEGI cumple el bimestre 2026-B6.", Public: req.Text == "estado publico"}
 	}}
 	a, _ := startSocket(t, f, h)
@@ -121,7 +122,7 @@ func TestSocketMode(t *testing.T) {
 	if !strings.Contains(string(body), "INEGI cumple el bimestre 2026-B6.") || !strings.Contains(string(body), `"response_type":"ephemeral"`) {
 		t.Errorf("ack payload: got %s, want the ephemeral reply", body)
 	}
-	reqs := h.requests()
+	reqs := h.Requests()
 	want := datosbot.Request{ID: reqs[0].ID, User: "slack:U0ANA", Name: "ana", Channel: "slack:D0ANA", Private: true, Text: "estado https://www.datos.gob.mx/dataset/x"}
 	if len(reqs) != 1 || reqs[0] != want {
 		t.Errorf("request: got %+v, want %+v", reqs, want)
@@ -133,7 +134,7 @@ func TestSocketMode(t *testing.T) {
 	if ack := readAck(t, conn, "env-1"); ack["payload"] != nil {
 		t.Errorf("retry ack: got payload %v, want none", ack["payload"])
 	}
-	if n := len(h.requests()); n != 1 {
+	if n := len(h.Requests()); n != 1 {
 		t.Errorf("handler calls after a retry: got %d, want 1", n)
 	}
 
@@ -153,7 +154,7 @@ func TestSocketModeInvalidAuth(t *testing.T) {
 	f.answer("apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"ok":false,"error":"invalid_auth"}`)
 	})
-	a, done := startSocket(t, f, &recorder{})
+	a, done := startSocket(t, f, &bottest.Recorder{})
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "invalid_auth") {

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/bot"
 )
 
@@ -395,30 +394,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-}
-
-// recorder is a bot.Handler that records requests and answers with a
-// fixed reply.
-type recorder struct {
-	mu    sync.Mutex
-	reqs  []datosbot.Request
-	reply func(datosbot.Request) datosbot.Reply
-}
-
-func (r *recorder) Handle(_ context.Context, req datosbot.Request) datosbot.Reply {
-	r.mu.Lock()
-	r.reqs = append(r.reqs, req)
-	r.mu.Unlock()
-	if r.reply != nil {
-		return r.reply(req)
-	}
-	return datosbot.Reply{Text: "ok: " + req.Text}
-}
-
-func (r *recorder) requests() []datosbot.Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]datosbot.Request(nil), r.reqs...)
 }
 
 // memDeduper is a Deduper fake; failing makes Once fail.

@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot/bottest"
 	"github.com/datosbot/datosbot/commands"
 	"github.com/datosbot/datosbot/storage/storagetest"
 )
@@ -26,7 +27,7 @@ func TestPollingWithStorage(t *testing.T) {
 	f := newFakeAPI(t)
 	st := storagetest.Open(t, nil)
 	replicas := map[string]*storagetest.Store{"a": st, "b": st.Reopen(t, nil)}
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	stops := map[string]func(){}
 	for name, s := range replicas {
 		a, _ := newAdapter(t, f, Config{Deduper: s, Lease: s, LeaseTTL: 150 * time.Millisecond, Holder: name})
@@ -34,7 +35,7 @@ func TestPollingWithStorage(t *testing.T) {
 	}
 	f.push(update(t, "estado.json"), update(t, "estado.json"))
 	waitFor(t, "the update to be confirmed", func() bool { return f.confirmedOffset() > 500102 })
-	if got := len(h.requests()); got != 1 {
+	if got := len(h.Requests()); got != 1 {
 		t.Errorf("got %d handler calls for one update served twice, want 1", got)
 	}
 
@@ -48,7 +49,7 @@ func TestPollingWithStorage(t *testing.T) {
 	}
 	stops[holder]()
 	f.push(update(t, "datos_sub.json"))
-	waitFor(t, "the other replica to take over", func() bool { return len(h.requests()) == 2 })
+	waitFor(t, "the other replica to take over", func() bool { return len(h.Requests()) == 2 })
 	if f.pollsBy(other) == 0 {
 		t.Errorf("the second update was not polled by %q", other)
 	}
@@ -58,7 +59,7 @@ func TestWebhookDedupeAcrossReplicas(t *testing.T) {
 	const secret = "replicas_secret-1"
 	f := newFakeAPI(t)
 	st := storagetest.Open(t, nil)
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	var muxes []*http.ServeMux
 	for i, s := range []*storagetest.Store{st, st.Reopen(t, nil)} {
 		a, _ := newAdapter(t, f, Config{WebhookSecret: secret, Deduper: s, Holder: fmt.Sprint(i)})
@@ -77,7 +78,7 @@ func TestWebhookDedupeAcrossReplicas(t *testing.T) {
 			t.Errorf("replica %d: got status %d, want 200", i, rec.Code)
 		}
 	}
-	if got := len(h.requests()); got != 1 {
+	if got := len(h.Requests()); got != 1 {
 		t.Errorf("got %d handler calls for one update delivered to two replicas, want 1", got)
 	}
 }

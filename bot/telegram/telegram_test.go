@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot/bottest"
 )
 
 func TestCommandText(t *testing.T) {
@@ -66,7 +67,7 @@ func TestPollingRequests(t *testing.T) {
 		update(t, "datos_sub.json"),
 	)
 	a, _ := newAdapter(t, f, Config{Deduper: &memDeduper{}})
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	stop := run(t, a, h)
 	waitFor(t, "all updates confirmed", func() bool { return f.confirmedOffset() > 500107 })
 	stop()
@@ -78,7 +79,7 @@ func TestPollingRequests(t *testing.T) {
 		{ID: "telegram:500102", User: "telegram:5550002", Name: "Beto", Channel: "telegram:-1001234567890", Text: "estado"},
 		{ID: "telegram:500107", User: "telegram:5550001", Name: "Ana", Channel: "telegram:5550001", Private: true, Text: "acciones inegi bimestre:2026-B1"},
 	}
-	if got := h.requests(); !reflect.DeepEqual(got, want) {
+	if got := h.Requests(); !reflect.DeepEqual(got, want) {
 		t.Errorf("handler got\n%+v\nwant\n%+v", got, want)
 	}
 	sent := f.callsOf("sendMessage")
@@ -127,7 +128,7 @@ func TestCallbackRunsCommandAsPresser(t *testing.T) {
 	f := newFakeAPI(t)
 	f.push(update(t, "callback_enterado.json"))
 	a, _ := newAdapter(t, f, Config{})
-	h := &recorder{reply: func(datosbot.Request) datosbot.Reply {
+	h := &bottest.Recorder{Reply: func(datosbot.Request) datosbot.Reply {
 		return datosbot.Reply{Title: "Campaña C3M9: enterado", Text: "Gracias, SHCP queda como enterada."}
 	}}
 	stop := run(t, a, h)
@@ -135,7 +136,7 @@ func TestCallbackRunsCommandAsPresser(t *testing.T) {
 	stop()
 
 	want := []datosbot.Request{{ID: "telegram:500105", User: "telegram:5550003", Name: "Carla", Channel: "telegram:-1009876543210", Text: "enterado C3M9"}}
-	if got := h.requests(); !reflect.DeepEqual(got, want) {
+	if got := h.Requests(); !reflect.DeepEqual(got, want) {
 		t.Errorf("handler got %+v, want %+v", got, want)
 	}
 	answers := f.callsOf("answerCallbackQuery")
@@ -157,7 +158,7 @@ func TestMigrateHook(t *testing.T) {
 		got = append(got, [2]datosbot.ChannelID{from, to})
 		mu.Unlock()
 	}})
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	stop := run(t, a, h)
 	waitFor(t, "the update to be confirmed", func() bool { return f.confirmedOffset() > 500106 })
 	stop()
@@ -167,7 +168,7 @@ func TestMigrateHook(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("OnMigrate got %v, want %v", got, want)
 	}
-	if n := len(h.requests()); n != 0 {
+	if n := len(h.Requests()); n != 0 {
 		t.Errorf("handler got %d requests for a service message, want 0", n)
 	}
 }
@@ -200,7 +201,7 @@ func TestWebhook(t *testing.T) {
 			f := newFakeAPI(t)
 			d := &memDeduper{failing: tt.dedupeFail}
 			a, _ := newAdapter(t, f, Config{WebhookSecret: secret, Deduper: d})
-			h := &recorder{reply: func(datosbot.Request) datosbot.Reply {
+			h := &bottest.Recorder{Reply: func(datosbot.Request) datosbot.Reply {
 				if tt.panics {
 					panic("boom")
 				}
@@ -219,18 +220,18 @@ func TestWebhook(t *testing.T) {
 			if rec.Code != tt.wantStatus {
 				t.Errorf("got status %d, want %d", rec.Code, tt.wantStatus)
 			}
-			if got := len(h.requests()); got != tt.wantCalls {
+			if got := len(h.Requests()); got != tt.wantCalls {
 				t.Errorf("got %d handler calls, want %d", got, tt.wantCalls)
 			}
 			if tt.panics {
 				// The failed update was forgotten: Telegram's redelivery runs it again.
-				h.reply = func(datosbot.Request) datosbot.Reply { return datosbot.Reply{Text: "ok"} }
+				h.Reply = func(datosbot.Request) datosbot.Reply { return datosbot.Reply{Text: "ok"} }
 				req := httptest.NewRequest(http.MethodPost, "/telegram/webhook", bytes.NewReader(tt.body))
 				req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
 				rec := httptest.NewRecorder()
 				mux.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK || len(h.requests()) != 2 {
-					t.Errorf("redelivery after a panic: got status %d and %d handler calls, want 200 and 2", rec.Code, len(h.requests()))
+				if rec.Code != http.StatusOK || len(h.Requests()) != 2 {
+					t.Errorf("redelivery after a panic: got status %d and %d handler calls, want 200 and 2", rec.Code, len(h.Requests()))
 				}
 			}
 		})
@@ -241,7 +242,7 @@ func TestWebhookDuplicateHandledOnce(t *testing.T) {
 	const secret = "another_secret-123"
 	f := newFakeAPI(t)
 	a, _ := newAdapter(t, f, Config{WebhookSecret: secret, WebhookURL: "https://bot.example.gob.mx/telegram/webhook", Deduper: &memDeduper{}})
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	run(t, a, h)
 	waitFor(t, "webhook mode ready", func() bool { return a.Ready() == nil })
 	if calls := f.callsOf("setWebhook"); len(calls) != 1 || calls[0].Params["secret_token"] != secret || calls[0].Params["url"] != "https://bot.example.gob.mx/telegram/webhook" {
@@ -258,7 +259,7 @@ func TestWebhookDuplicateHandledOnce(t *testing.T) {
 			t.Errorf("delivery %d: got status %d, want 200", i+1, rec.Code)
 		}
 	}
-	if got := len(h.requests()); got != 1 {
+	if got := len(h.Requests()); got != 1 {
 		t.Errorf("got %d handler calls for one update delivered twice, want 1", got)
 	}
 }
@@ -287,7 +288,7 @@ func TestLeaseSinglePoller(t *testing.T) {
 	}
 	a, _ := newAdapter(t, f, cfg("a"))
 	b, _ := newAdapter(t, f, cfg("b"))
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	stopA := run(t, a, h)
 	stopB := run(t, b, h)
 	stops := map[string]func(){"a": stopA, "b": stopB}
@@ -298,17 +299,17 @@ func TestLeaseSinglePoller(t *testing.T) {
 		t.Fatalf("got holder %q and %d polls by %q, want only the holder polling", first, f.pollsBy(other), other)
 	}
 	f.push(update(t, "estado.json"))
-	waitFor(t, "the first update handled", func() bool { return len(h.requests()) == 1 })
+	waitFor(t, "the first update handled", func() bool { return len(h.Requests()) == 1 })
 
 	stops[first]()
 	before := f.pollsBy(first)
 	waitFor(t, "the other replica to take over", func() bool { return f.pollsBy(other) >= 3 })
 	f.push(update(t, "datos_sub.json"))
-	waitFor(t, "the second update handled", func() bool { return len(h.requests()) == 2 })
+	waitFor(t, "the second update handled", func() bool { return len(h.Requests()) == 2 })
 	if got := f.pollsBy(first); got != before {
 		t.Errorf("stopped replica %q polled %d more times", first, got-before)
 	}
-	if got := h.requests(); got[0].Text != "estado" || got[1].Text != "acciones inegi bimestre:2026-B1" {
+	if got := h.Requests(); got[0].Text != "estado" || got[1].Text != "acciones inegi bimestre:2026-B1" {
 		t.Errorf("got requests %+v, want estado then acciones, each once", got)
 	}
 }
@@ -325,9 +326,9 @@ func TestLeaseLostStopsPolling(t *testing.T) {
 	const ttl = 90 * time.Millisecond
 	a, _ := newAdapter(t, f, Config{Lease: lease, LeaseTTL: ttl, Holder: "a"})
 	b, _ := newAdapter(t, f, Config{Lease: lease, LeaseTTL: ttl, Holder: "b"})
-	run(t, a, &recorder{})
+	run(t, a, &bottest.Recorder{})
 	waitFor(t, "a to poll", func() bool { return f.pollsBy("a") >= 2 })
-	run(t, b, &recorder{})
+	run(t, b, &bottest.Recorder{})
 
 	lease.mu.Lock()
 	lease.fail["a"] = true
@@ -590,7 +591,7 @@ func TestTokenNeverLogged(t *testing.T) {
 			t.Errorf("getUpdates error %q: want the URL kept with the token replaced by <token>", gerr.Error())
 		}
 	}
-	stop := run(t, a, &recorder{})
+	stop := run(t, a, &bottest.Recorder{})
 	waitFor(t, "a logged poll failure", func() bool { return strings.Contains(logs.String(), "getUpdates failed") })
 	stop()
 	if got := a.Diagnose(context.Background(), "telegram:-100123"); got == "" {
@@ -634,9 +635,9 @@ func TestPollHonoursRetryAfter(t *testing.T) {
 		mu.Unlock()
 		return stop.Err() == nil && abort.Err() == nil
 	}
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	stop := run(t, a, h)
-	waitFor(t, "the update after the flood wait", func() bool { return len(h.requests()) == 1 })
+	waitFor(t, "the update after the flood wait", func() bool { return len(h.Requests()) == 1 })
 	stop()
 	mu.Lock()
 	defer mu.Unlock()
@@ -710,11 +711,11 @@ func TestAnonymousAdminIsTold(t *testing.T) {
 		"sender_chat":{"id":-1001234567890,"type":"supergroup","title":"Enlaces INEGI"},
 		"chat":{"id":-1001234567890,"type":"supergroup","title":"Enlaces INEGI"},"text":"/estado@DatosBot"}}`))
 	a, _ := newAdapter(t, f, Config{})
-	h := &recorder{}
+	h := &bottest.Recorder{}
 	stop := run(t, a, h)
 	waitFor(t, "the refusal", func() bool { return len(f.callsOf("sendMessage")) == 1 })
 	stop()
-	if n := len(h.requests()); n != 0 {
+	if n := len(h.Requests()); n != 0 {
 		t.Errorf("handler got %d requests from an anonymous sender, want 0", n)
 	}
 	if got := f.callsOf("sendMessage")[0].Params["text"]; !strings.Contains(got, "anónim") {
