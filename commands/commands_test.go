@@ -12,6 +12,7 @@ import (
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/commands"
+	"github.com/datosbot/datosbot/internal/fakeclock"
 	"github.com/datosbot/datosbot/storage/storagetest"
 )
 
@@ -31,8 +32,8 @@ type harness struct {
 	t     *testing.T
 	svc   *commands.Service
 	store *storagetest.Store
+	clock *fakeclock.Clock
 	mu    sync.Mutex
-	now   time.Time
 	posts []datosbot.Message
 }
 
@@ -43,23 +44,11 @@ func (h *harness) Post(ctx context.Context, msgs ...datosbot.Message) error {
 	return nil
 }
 
-func (h *harness) clock() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.now
-}
-
-func (h *harness) setNow(t time.Time) {
-	h.mu.Lock()
-	h.now = t
-	h.mu.Unlock()
-}
-
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, now: time.Date(2026, 11, 20, 10, 0, 0, 0, mexico)}
-	h.store = storagetest.Open(t, h.clock)
-	h.svc = commands.New(commands.Config{Store: h.store, Poster: h, Now: h.clock, Loc: mexico, Admins: []datosbot.UserID{admin}})
+	h := &harness{t: t, clock: fakeclock.New(time.Date(2026, 11, 20, 10, 0, 0, 0, mexico))}
+	h.store = storagetest.Open(t, h.clock.Now)
+	h.svc = commands.New(commands.Config{Store: h.store, Poster: h, Now: h.clock.Now, Loc: mexico, Admins: []datosbot.UserID{admin}})
 	return h
 }
 
@@ -202,9 +191,9 @@ func TestAnnounceRules(t *testing.T) {
 	}
 
 	// Inside the grace period a date of the closed bimester is accepted.
-	h.setNow(time.Date(2027, 1, 5, 9, 0, 0, 0, mexico))
+	h.clock.Set(time.Date(2027, 1, 5, 9, 0, 0, 0, mexico))
 	h.ok("console:ana", canal, "anunciar "+dataURL+" https://x.com/INEGI_INFORMA/status/99 fecha:2026-12-30")
-	h.setNow(time.Date(2027, 1, 6, 9, 0, 0, 0, mexico))
+	h.clock.Set(time.Date(2027, 1, 6, 9, 0, 0, 0, mexico))
 	h.refused("console:ana", canal, "anunciar "+dataURL+" https://x.com/INEGI_INFORMA/status/100 fecha:2026-12-30", datosbot.EINVALID)
 	if as, _ := h.store.Actions(context.Background(), "inegi", datosbot.Bimester{Year: 2026, N: 6}); len(as) != 3 {
 		t.Errorf("2026-B6 has %d actions, want 3 (the grace-period one included)", len(as))
@@ -291,7 +280,7 @@ func TestInvitations(t *testing.T) {
 	}
 	h.refused("console:carla", "console:general", "unirme ZZZZZZ", datosbot.ENOTFOUND)
 	late := h.invite(admin, "inegi comunicacion")
-	h.setNow(h.clock().Add(8 * 24 * time.Hour))
+	h.clock.Advance(8 * 24 * time.Hour)
 	h.refused("console:carla", "console:general", "unirme "+late, datosbot.EINVALID)
 }
 
