@@ -130,7 +130,6 @@ func TestConsoleWalkthrough(t *testing.T) {
 		"DATOSBOT_NOW":       "2026-12-02T10:00:00-06:00",
 	})
 	defer c.close()
-	c.pos = 0
 
 	steps := []struct {
 		line string
@@ -180,23 +179,28 @@ func TestConsoleWalkthrough(t *testing.T) {
 	}
 }
 
-func TestEmbeddedRestartKeepsState(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "state.json")
-	vars := map[string]string{"DATOSBOT_DATA_FILE": file, "DATOSBOT_NOW": "2026-12-02T10:00:00-06:00"}
-	c := startConsole(t, vars)
-	c.pos = 0
+// registerAction creates inegi, links #canal-inegi, makes ines its
+// institucional liaison and registers one action as ines, with note.
+func (c *consoleBot) registerAction(note string) {
+	c.t.Helper()
 	c.say("/datos institucion alta inegi INEGI")
 	c.say("/en canal-inegi")
 	c.say("/datos canal vincular inegi")
 	code := codeRE.FindStringSubmatch(c.say("/datos invitar inegi institucional"))[1]
 	c.say("/como ines")
 	c.say("/datos unirme " + code)
-	c.say("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/INEGI_INFORMA/status/1")
+	c.say(strings.TrimSpace("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/INEGI_INFORMA/status/1 " + note))
+}
+
+func TestEmbeddedRestartKeepsState(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "state.json")
+	vars := map[string]string{"DATOSBOT_DATA_FILE": file, "DATOSBOT_NOW": "2026-12-02T10:00:00-06:00"}
+	c := startConsole(t, vars)
+	c.registerAction("")
 	c.close()
 
 	c = startConsole(t, vars)
 	defer c.close()
-	c.pos = 0
 	c.say("/como ines")
 	c.say("/en canal-inegi")
 	if out := c.say("/datos estado"); !strings.Contains(out, "Cumple: 1 acción") {
@@ -208,16 +212,9 @@ func TestExportImportRoundTrip(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "state.json")
 	vars := map[string]string{"DATOSBOT_DATA_FILE": file, "DATOSBOT_NOW": "2026-12-02T10:00:00-06:00"}
 	c := startConsole(t, vars)
-	c.pos = 0
-	c.say("/datos institucion alta inegi INEGI")
 	c.say("/datos institucion alta shcp Hacienda ckan:shcp")
-	c.say("/en canal-inegi")
-	c.say("/datos canal vincular inegi")
-	code := codeRE.FindStringSubmatch(c.say("/datos invitar inegi institucional"))[1]
 	c.say("/datos invitar shcp comunicacion")
-	c.say("/como ines")
-	c.say("/datos unirme " + code)
-	c.say("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/INEGI_INFORMA/status/1 “nota: ñandú”")
+	c.registerAction("“nota: ñandú”")
 	c.close()
 
 	ctx := context.Background()
