@@ -53,10 +53,6 @@ func asForm(r *http.Request, body []byte) {
 // over it before anything is parsed. On failure it has answered and
 // returns false.
 func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	if a.currentHandler() == nil {
-		http.Error(w, "not ready", http.StatusServiceUnavailable)
-		return nil, false
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -70,6 +66,12 @@ func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 	if err := verifySignature(a.secret, r.Header, body, a.now()); err != nil {
 		a.log.Warn("slack request rejected", "path", r.URL.Path, "reason", err)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return nil, false
+	}
+	// Only a signed request learns that the bot is still starting; Slack
+	// retries the 503.
+	if a.currentHandler() == nil {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
 		return nil, false
 	}
 	return body, true

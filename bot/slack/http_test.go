@@ -141,6 +141,9 @@ func TestRoutesBeforeRun(t *testing.T) {
 		if w.Code != http.StatusServiceUnavailable {
 			t.Errorf("%s before Run: got %d, want 503", path, w.Code)
 		}
+		if w := serve(mux, signed(path, "wrong-secret", time.Now(), "text=ayuda")); w.Code != http.StatusUnauthorized {
+			t.Errorf("%s before Run, badly signed: got %d, want 401", path, w.Code)
+		}
 	}
 	if a.Ready() == nil {
 		t.Error("Ready before Run: got nil, want an error")

@@ -59,6 +59,22 @@ func TestSlackWiring(t *testing.T) {
 	if resp := post(false); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("unsigned request = %d, want 401", resp.StatusCode)
 	}
+	// Signed requests are answered once the adapter runs, which /readyz tells.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := http.Get("http://" + c.m.Addr() + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz = %d after 10 s", r.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	resp := post(true)
 	defer resp.Body.Close()
 	var msg struct {
