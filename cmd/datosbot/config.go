@@ -45,6 +45,7 @@ type Config struct {
 	LogLevel slog.Level
 
 	tickInterval time.Duration // the scheduler's tick; zero = reminders.DefaultInterval (tests shorten it)
+	clockSpeed   float64       // how fast the DATOSBOT_NOW clock runs; zero = 1 (tests run a drill faster)
 }
 
 // Slack reports whether a Slack adapter is configured.
@@ -228,6 +229,9 @@ func (c Config) Clock() func() time.Time {
 	if c.Now.IsZero() {
 		return time.Now
 	}
-	start, base := c.Now, time.Now()
-	return func() time.Time { return start.Add(time.Since(base)) }
+	start, base, speed := c.Now, time.Now(), c.clockSpeed
+	if speed <= 0 {
+		speed = 1
+	}
+	return func() time.Time { return start.Add(time.Duration(float64(time.Since(base)) * speed)) }
 }

@@ -50,7 +50,7 @@ func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-func startConsole(t *testing.T, vars map[string]string) *consoleBot {
+func startConsole(t *testing.T, vars map[string]string, edit ...func(*Config)) *consoleBot {
 	t.Helper()
 	if vars["DATOSBOT_ADDR"] == "" {
 		vars["DATOSBOT_ADDR"] = "127.0.0.1:0"
@@ -60,6 +60,9 @@ func startConsole(t *testing.T, vars map[string]string) *consoleBot {
 		t.Fatal(err)
 	}
 	cfg.tickInterval = 50 * time.Millisecond
+	for _, e := range edit {
+		e(&cfg)
+	}
 	r, w := io.Pipe()
 	out := &syncBuffer{}
 	m, err := Start(context.Background(), cfg, r, out, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -327,10 +330,11 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 // and the notice of publicar reaches the other linked channel, through the
 // outbox.
 func TestReminderDrill(t *testing.T) {
+	started := time.Now()
 	c := startConsole(t, map[string]string{
 		"DATOSBOT_DATA_FILE": filepath.Join(t.TempDir(), "s.json"),
-		"DATOSBOT_NOW":       "2026-12-29T09:59:58-06:00",
-	})
+		"DATOSBOT_NOW":       "2026-12-29T09:55:00-06:00",
+	}, func(cfg *Config) { cfg.clockSpeed = 40 }) // the five minutes to 10:00 pass in 7.5 s
 	defer c.close()
 	c.say("/datos institucion alta inegi INEGI")
 	c.say("/datos institucion alta shcp Hacienda")
@@ -342,6 +346,9 @@ func TestReminderDrill(t *testing.T) {
 	c.say("/como sara")
 	c.say("/datos unirme " + code)
 	c.say("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/SHCP_mx/status/1")
+	if time.Since(started) < 7*time.Second && strings.Contains(c.out.String(), "Recordatorio") {
+		t.Errorf("a reminder went out before 10:00:\n%s", c.out.String())
+	}
 	out := c.waitFor("[bot → #canal-inegi]", "Recordatorio: datos abiertos de noviembre-diciembre 2026", "Quedan 3 días")
 	if strings.Contains(out, "[bot → #canal-shcp]\n  Recordatorio") {
 		t.Errorf("shcp complies and should get no reminder:\n%s", out)
