@@ -78,31 +78,34 @@ const (
 // buttonActionPrefix marks the action_id of a button that runs a command.
 const buttonActionPrefix = "datos_cmd_"
 
-// blocks renders a Reply as Block Kit: header, section text, fields,
-// buttons, context. Every string is escaped: a Reply holds plain text.
+// blocks renders a Reply as Block Kit: header, text, fields, buttons,
+// context. The text and the fields, where user text lands (names, notes,
+// campaign messages), are rich_text: their text elements are shown
+// literally, so user text can neither mention, link nor format anything,
+// while URLs become link elements and stay clickable. mrkdwn has no escape
+// for *, _ or ~ (platform_facts.md), hence rich_text.
 func blocks(r datosbot.Reply) []slack.Block {
 	var out []slack.Block
 	if t := strings.TrimSpace(r.Title); t != "" {
 		out = append(out, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fit(t, maxHeader), false, false)))
 	}
 	for _, chunk := range chunks(r.Text, maxSectionText) {
-		out = append(out, slack.NewSectionBlock(mrkdwn(chunk), nil, nil))
+		out = append(out, slack.NewRichTextBlock("", slack.NewRichTextSection(literal(chunk, nil)...)))
 	}
-	var fields []*slack.TextBlockObject
-	for _, f := range r.Fields {
-		label := fit(f.Label, 200)
-		value := fit(f.Value, maxFieldText-utf8.RuneCountInString(label)-5)
+	var fields []slack.RichTextSectionElement
+	for i, f := range r.Fields {
+		if i > 0 {
+			fields = append(fields, slack.NewRichTextSectionTextElement("\n", nil))
+		}
+		value := strings.TrimSpace(f.Value)
 		if value == "" {
 			value = "—"
 		}
-		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, "*"+label+"*\n"+value, false, false))
-		if len(fields) == maxFields {
-			out = append(out, slack.NewSectionBlock(nil, fields, nil))
-			fields = nil
-		}
+		fields = append(fields, slack.NewRichTextSectionTextElement(cut(f.Label, 200)+": ", &slack.RichTextSectionTextStyle{Bold: true}))
+		fields = append(fields, literal(cut(value, maxFieldText), nil)...)
 	}
 	if len(fields) > 0 {
-		out = append(out, slack.NewSectionBlock(nil, fields, nil))
+		out = append(out, slack.NewRichTextBlock("", slack.NewRichTextSection(fields...)))
 	}
 	var buttons []slack.BlockElement
 	for i, b := range r.Buttons {
@@ -121,6 +124,38 @@ func blocks(r datosbot.Reply) []slack.Block {
 	return out
 }
 
+// literal renders plain text as rich_text elements: http(s) URLs as links,
+// everything else as text shown exactly as written.
+func literal(s string, style *slack.RichTextSectionTextStyle) []slack.RichTextSectionElement {
+	var out []slack.RichTextSectionElement
+	for s != "" {
+		loc := webURL.FindStringIndex(s)
+		if loc == nil {
+			out = append(out, slack.NewRichTextSectionTextElement(s, style))
+			break
+		}
+		u := strings.TrimRight(s[loc[0]:loc[1]], ".,;:!?)]}»\"'")
+		if loc[0] > 0 {
+			out = append(out, slack.NewRichTextSectionTextElement(s[:loc[0]], style))
+		}
+		out = append(out, slack.NewRichTextSectionLinkElement(u, "", style))
+		s = s[loc[0]+len(u):]
+	}
+	return out
+}
+
+var webURL = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"|]+`)
+
+// cut shortens s to at most n characters, ending in "…" when it had more.
+func cut(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n-1]
+	return strings.TrimRightFunc(string(r), unicode.IsSpace) + "…"
+}
+
 // fallback is the message's top-level text: what notifications and clients
 // without blocks show.
 func fallback(r datosbot.Reply) string {
@@ -129,10 +164,6 @@ func fallback(r datosbot.Reply) string {
 		s = "(sin contenido)"
 	}
 	return fit(s, maxFallback)
-}
-
-func mrkdwn(plain string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, escape(plain), false, false)
 }
 
 // escapedLen is the length in characters of escape(string(r)): Slack's

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -38,12 +39,14 @@ func TestUndecorate(t *testing.T) {
 }
 
 // TestEscapedRendering: user text in every part of a Reply reaches Slack
-// escaped, so it cannot mention or link anything it did not contain.
+// so that it cannot mention, link or format anything it did not contain.
+// mrkdwn parts are entity-escaped; the text and fields are rich_text, whose
+// text elements Slack shows literally, with only real URLs as links.
 func TestEscapedRendering(t *testing.T) {
-	const evil = "<!channel> @here <@U123> *bold* <https://evil|click>"
+	const evil = "<!channel> @here <@U123> *bold* _it_ ~tachado~ <https://evil|click>"
 	r := datosbot.Reply{
 		Title:   "Nota " + evil,
-		Text:    "Acción registrada. Nota: " + evil + "\nDatos: https://www.datos.gob.mx/dataset/x",
+		Text:    "Acción registrada. Nota: " + evil + "\nDatos: https://www.datos.gob.mx/dataset/x.",
 		Fields:  []datosbot.Field{{Label: "Nota", Value: evil}},
 		Buttons: []datosbot.Button{{Label: "Ver " + evil, Command: "acciones inegi"}},
 		Context: evil,
@@ -53,35 +56,114 @@ func TestEscapedRendering(t *testing.T) {
 		t.Fatal(err)
 	}
 	var decoded struct {
-		Text   string `json:"text"`
-		Blocks []any  `json:"blocks"`
+		Text   string      `json:"text"`
+		Blocks []blockJSON `json:"blocks"`
 	}
 	if err := json.Unmarshal(b, &decoded); err != nil {
 		t.Fatal(err)
 	}
-	var buf strings.Builder
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(decoded.Blocks)
-	rendered := buf.String()
-	for name, s := range map[string]string{"blocks": rendered, "fallback": decoded.Text} {
+	var mrkdwnParts []string
+	var shown, links []string
+	for _, blk := range decoded.Blocks {
+		switch blk.Type {
+		case "header", "context":
+			if blk.Text.Text != "" {
+				mrkdwnParts = append(mrkdwnParts, blk.Text.Text)
+			}
+			for _, el := range blk.Elements {
+				mrkdwnParts = append(mrkdwnParts, el.text(t))
+			}
+		case "actions":
+			for _, el := range blk.Elements {
+				mrkdwnParts = append(mrkdwnParts, el.text(t))
+			}
+		case "rich_text":
+			for _, sec := range blk.Elements {
+				for _, el := range sec.Elements {
+					switch el.Type {
+					case "text":
+						if el.Style != nil && (el.Style.Italic || el.Style.Strike || el.Style.Code) {
+							t.Errorf("text element %q has style %+v", el.Text, el.Style)
+						}
+						if el.Style == nil || !el.Style.Bold {
+							shown = append(shown, el.Text)
+						}
+					case "link":
+						if el.Text != "" {
+							t.Errorf("link %q shown as %q: want the URL itself", el.URL, el.Text)
+						}
+						shown = append(shown, el.URL)
+						links = append(links, el.URL)
+					default:
+						t.Errorf("rich_text element of type %q: want only text and link", el.Type)
+					}
+				}
+			}
+		default:
+			t.Errorf("unexpected block type %q", blk.Type)
+		}
+	}
+	for _, s := range append(mrkdwnParts, decoded.Text) {
 		for _, forbidden := range []string{"<!channel>", "<@U123>", "<https://evil|click>", "@here"} {
 			if strings.Contains(s, forbidden) {
-				t.Errorf("%s contains %q: %s", name, forbidden, s)
+				t.Errorf("%q contains %q", s, forbidden)
 			}
 		}
-		for _, want := range []string{"&lt;!channel&gt;", "&lt;@U123&gt;", "*bold*", "&lt;https://evil|click&gt;", "https://www.datos.gob.mx/dataset/x"} {
-			if name == "fallback" && want == "https://www.datos.gob.mx/dataset/x" {
-				continue
-			}
-			if !strings.Contains(s, want) {
-				t.Errorf("%s lacks %q: %s", name, want, s)
-			}
+		if !strings.Contains(s, "&lt;!channel&gt;") {
+			t.Errorf("%q: want the user's <!channel> escaped", s)
 		}
+	}
+	if got, want := strings.Join(shown, ""), r.Text+evil; got != want {
+		t.Errorf("rich text shows %q, want the user text literally: %q", got, want)
+	}
+	if want := []string{"https://evil", "https://www.datos.gob.mx/dataset/x", "https://evil"}; !slices.Equal(links, want) {
+		t.Errorf("links: got %q, want %q (no label hides a URL; the trailing dot is not part of it)", links, want)
 	}
 	if got := escape("a & b"); got != "a &amp; b" {
 		t.Errorf("escape: got %q, want %q", got, "a &amp; b")
 	}
+}
+
+// blockJSON is what the tests read back of a rendered block.
+type blockJSON struct {
+	Type     string        `json:"type"`
+	Text     textJSON      `json:"text"`
+	Elements []elementJSON `json:"elements"`
+}
+
+// elementJSON is an element of a block: a text object of a context block
+// (text is a string), a button (text is an object) or a rich_text section.
+type elementJSON struct {
+	Type     string          `json:"type"`
+	Text     json.RawMessage `json:"text"`
+	ActionID string          `json:"action_id"`
+	Value    string          `json:"value"`
+	Elements []struct {
+		Type  string `json:"type"`
+		Text  string `json:"text"`
+		URL   string `json:"url"`
+		Style *struct {
+			Bold, Italic, Strike, Code bool
+		} `json:"style"`
+	} `json:"elements"`
+}
+
+func (e elementJSON) text(t *testing.T) string {
+	t.Helper()
+	var s string
+	if json.Unmarshal(e.Text, &s) == nil {
+		return s
+	}
+	var obj textJSON
+	if err := json.Unmarshal(e.Text, &obj); err != nil {
+		t.Fatalf("element text %s: %v", e.Text, err)
+	}
+	return obj.Text
+}
+
+type textJSON struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
 }
 
 func TestBlocks(t *testing.T) {
@@ -93,14 +175,7 @@ func TestBlocks(t *testing.T) {
 		Context: "Responda antes de la fecha límite.",
 	}
 	b, _ := json.Marshal(blocks(r))
-	var got []struct {
-		Type     string `json:"type"`
-		Elements []struct {
-			Type     string `json:"type"`
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-		} `json:"elements"`
-	}
+	var got []blockJSON
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
@@ -108,30 +183,38 @@ func TestBlocks(t *testing.T) {
 	for _, blk := range got {
 		types = append(types, blk.Type)
 	}
-	if want := "header section section actions context"; strings.Join(types, " ") != want {
-		t.Errorf("block types: got %q, want %q", strings.Join(types, " "), want)
+	if want := "header rich_text rich_text actions context"; strings.Join(types, " ") != want {
+		t.Fatalf("block types: got %q, want %q", strings.Join(types, " "), want)
 	}
 	if btn := got[3].Elements[0]; btn.Type != "button" || btn.Value != "enterado C3M9" || btn.ActionID != "datos_cmd_0" {
 		t.Errorf("button: got %+v, want a button with value %q", btn, "enterado C3M9")
 	}
-	if !strings.Contains(string(b), `*Datos*\n—`) {
-		t.Errorf("empty field value: want a dash in %s", b)
+	var fields []string
+	for _, el := range got[2].Elements[0].Elements {
+		s := el.Text
+		if el.Style != nil && el.Style.Bold {
+			s = "*" + s + "*"
+		}
+		fields = append(fields, s)
+	}
+	if got, want := strings.Join(fields, ""), "*Fecha límite: *2026-12-15\n*Datos: *—"; got != want {
+		t.Errorf("fields: got %q, want %q (bold labels, a dash for an empty value)", got, want)
 	}
 
 	long := datosbot.Reply{Text: strings.Repeat("línea con <, > y &\n", 400)}
 	var sections int
 	for _, blk := range blocks(long) {
-		text := blk.(*slack.SectionBlock).Text.Text
+		text := blk.(*slack.RichTextBlock).Elements[0].(*slack.RichTextSection).Elements[0].(*slack.RichTextSectionTextElement).Text
 		if n := utf8.RuneCountInString(text); n > maxSectionText {
-			t.Errorf("section of %d characters: want at most %d", n, maxSectionText)
+			t.Errorf("block of %d characters: want at most %d", n, maxSectionText)
 		}
-		if !strings.HasSuffix(text, "&amp;") {
-			t.Errorf("section cut inside a line: ends in %q", text[len(text)-10:])
+		if !strings.HasSuffix(text, "&") {
+			t.Errorf("block cut inside a line: ends in %q", text[len(text)-10:])
 		}
 		sections++
 	}
 	if sections < 3 {
-		t.Errorf("long text: got %d sections, want it split in several", sections)
+		t.Errorf("long text: got %d blocks, want it split in several", sections)
 	}
 }
 
