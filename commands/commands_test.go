@@ -388,6 +388,12 @@ func TestChannelLinking(t *testing.T) {
 		t.Errorf("linking should answer with the institution's current status, in the channel: %s", link.PlainText())
 	}
 	h.refused(admin, "console:x", "canal vincular nadie", datosbot.ENOTFOUND)
+	// The first channel of an institution: the status in the answer already
+	// counts it, instead of asking to link a channel.
+	first := h.ok(admin, "console:canal-shcp", "canal vincular shcp")
+	if strings.Contains(first.PlainText(), "no tiene canal") {
+		t.Errorf("the answer to linking the first channel still says there is none: %s", first.PlainText())
+	}
 }
 
 // TestPublishRefusalsPostNothing: a refused publicar neither posts a notice

@@ -104,6 +104,9 @@ func (s *Service) channel(ctx context.Context, c *Caller, in Invocation) (datosb
 			}
 			return datosbot.Reply{}, err
 		}
+		if inst, err = s.store.Institution(ctx, key); err != nil {
+			return datosbot.Reply{}, err
+		}
 		status, err := s.statusReply(ctx, inst)
 		if err != nil {
 			return datosbot.Reply{}, err
