@@ -21,8 +21,12 @@ type Reply struct {
 	Buttons []Button // actions the reader can take
 	Context string   // small print under the message
 	Public  bool     // post in the channel instead of answering only the caller
-	Error   string   // error code when the reply is a refusal; empty on success
-	Form    string   // ask the adapter to open a form (e.g. "anunciar") when it can
+	// Secret marks a reply only the caller may read (an invitation code).
+	// Where a platform cannot answer privately inside a shared chat
+	// (Telegram groups), the adapter sends it in a one-to-one chat instead.
+	Secret bool
+	Error  string // error code when the reply is a refusal; empty on success
+	Form   string // ask the adapter to open a form (e.g. "anunciar") when it can
 }
 
 // Field is one label/value pair of a Reply.

@@ -86,6 +86,9 @@ func (h *harness) invite(by datosbot.UserID, args string) string {
 	if m == nil {
 		h.t.Fatalf("no code in %q", r.Text)
 	}
+	if !r.Secret || r.Public {
+		h.t.Errorf("an invitation code must be a secret reply for the caller only: %+v", r)
+	}
 	return m[1]
 }
 

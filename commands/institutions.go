@@ -183,7 +183,7 @@ func (s *Service) invite(ctx context.Context, c *Caller, in Invocation) (datosbo
 		who += " de " + key
 	}
 	r := datosbot.Reply{Title: "Invitación creada", Text: fmt.Sprintf("Código para %s: %s\nLa persona invitada escribe /datos unirme %s (en Slack o Telegram). Vale una sola vez, hasta el %s.",
-		who, code, code, datosbot.DateOf(inv.ExpiresAt, s.loc).LongDate())}
+		who, code, code, datosbot.DateOf(inv.ExpiresAt, s.loc).LongDate()), Secret: true}
 	if s.tgBot != "" {
 		r.Fields = append(r.Fields, datosbot.Field{Label: "Enlace para Telegram", Value: "https://t.me/" + s.tgBot + "?start=" + code})
 	}

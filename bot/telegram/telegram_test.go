@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot"
 	"github.com/datosbot/datosbot/bot/bottest"
 )
 
@@ -751,5 +752,68 @@ func TestEscapeNeutralisesMentions(t *testing.T) {
 		if got := escapeHTML(tt.in); got != tt.want {
 			t.Errorf("escapeHTML(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestSecretReplyGoesPrivate: an invitation code asked for in a group is
+// sent to the person's private chat, never to the group; when Telegram
+// refuses the private chat (the person never started the bot), the group
+// is told how to get it, still without the code.
+func TestSecretReplyGoesPrivate(t *testing.T) {
+	const code = "K7Q2M9"
+	inGroup := func(id int) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "date": 1767225660,
+			"from": {"id": 5550002, "is_bot": false, "first_name": "Beto"},
+			"chat": {"id": -1001234567890, "type": "supergroup", "title": "Enlaces INEGI"},
+			"text": "/invitar inegi comunicacion", "entities": [{"offset": 0, "length": 8, "type": "bot_command"}]}}`, id, id))
+	}
+	secret := bot.HandlerFunc(func(ctx context.Context, r datosbot.Request) datosbot.Reply {
+		return datosbot.Reply{Title: "Invitación creada", Text: "Código para comunicacion de inegi: " + code, Secret: true}
+	})
+	tests := []struct {
+		name        string
+		refuse      bool
+		wantPrivate bool
+		wantGroup   string
+	}{
+		{"private chat open", false, true, "por mensaje privado"},
+		{"private chat refused", true, false, "https://t.me/DatosBot, pulse Iniciar"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			if tt.refuse {
+				f.answer("sendMessage 5550002", http.StatusForbidden, `{"ok":false,"error_code":403,"description":"Forbidden: bot can't initiate conversation with a user"}`)
+			}
+			f.push(inGroup(600000 + i))
+			a, _ := newAdapter(t, f, Config{Deduper: &memDeduper{}})
+			stop := run(t, a, secret)
+			waitFor(t, "the group answered", func() bool {
+				for _, c := range f.callsOf("sendMessage") {
+					if c.Params["chat_id"] == "-1001234567890" {
+						return true
+					}
+				}
+				return false
+			})
+			stop()
+			var private, group []string
+			for _, c := range f.callsOf("sendMessage") {
+				switch c.Params["chat_id"] {
+				case "5550002":
+					private = append(private, c.Params["text"])
+				case "-1001234567890":
+					group = append(group, c.Params["text"])
+				default:
+					t.Errorf("message to unexpected chat %s", c.Params["chat_id"])
+				}
+			}
+			if len(group) != 1 || strings.Contains(group[0], code) || !strings.Contains(group[0], tt.wantGroup) {
+				t.Errorf("group got %q: want one message with %q and without the code", group, tt.wantGroup)
+			}
+			if len(private) != 1 || !strings.Contains(private[0], code) {
+				t.Errorf("private chat got %q: want one attempt with the code", private)
+			}
+		})
 	}
 }

@@ -145,8 +145,26 @@ func (a *Adapter) handleMessage(ctx context.Context, h bot.Handler, updateID int
 		Private: m.Chat.Type == models.ChatTypePrivate,
 		Text:    text,
 	}
-	reply := h.Handle(ctx, req)
-	a.reply(ctx, m.Chat.ID, m.ID, reply)
+	a.answer(ctx, m, h.Handle(ctx, req))
+}
+
+// answer replies to the command m. Telegram has no replies visible to one
+// member of a group, so a secret reply (an invitation code) typed in a
+// group goes to the person's private chat with the bot, and the group only
+// learns where it went.
+func (a *Adapter) answer(ctx context.Context, m *models.Message, r datosbot.Reply) {
+	if !r.Secret || m.Chat.Type == models.ChatTypePrivate {
+		a.reply(ctx, m.Chat.ID, m.ID, r)
+		return
+	}
+	// In a private chat, the chat id is the user id.
+	if _, err := a.sendFrom(ctx, m.From.ID, 0, r, 0); err != nil {
+		a.log.Info("telegram: could not answer in private", "user", m.From.ID, "err", err)
+		a.reply(ctx, m.Chat.ID, m.ID, datosbot.Reply{Error: datosbot.EUNAVAILABLE, Text: fmt.Sprintf(
+			"La respuesta contiene un código que solo usted debe ver, y no pude enviársela en privado. Abra el chat privado con el bot en https://t.me/%s, pulse Iniciar y repita el comando allí.", a.me.Username)})
+		return
+	}
+	a.reply(ctx, m.Chat.ID, m.ID, datosbot.Reply{Text: "Le envié la respuesta por mensaje privado: contiene un código que solo usted debe ver."})
 }
 
 func (a *Adapter) handleCallback(ctx context.Context, h bot.Handler, updateID int64, q *models.CallbackQuery) {
