@@ -250,10 +250,14 @@ func (cc *Campaigns) announce(ctx context.Context, c datosbot.Campaign, targets 
 // Announcement is the post that presents campaign c in a liaison channel,
 // with its acknowledge button. The scheduler may reuse it.
 func Announcement(c datosbot.Campaign) datosbot.Reply {
+	message := c.Message + "\n\n"
+	if c.Message == c.Title {
+		message = "" // the title already says it
+	}
 	return datosbot.Reply{
 		Title: fmt.Sprintf("Campaña %s: %s", c.ID, c.Title),
-		Text: fmt.Sprintf("%s\n\n%s solicita comunicar estos datos abiertos en los medios de la institución, citando la URL directa de los datos, a más tardar el %s.\nAl publicar, regístrelo con:\n/datos anunciar %s <url-publicación> campaña:%s",
-			c.Message, requester(c.RequestedBy), c.Deadline.LongDate(), c.DataURLs[0], c.ID),
+		Text: fmt.Sprintf("%s%s solicita comunicar estos datos abiertos en los medios de la institución, citando la URL directa de los datos, a más tardar el %s.\nAl publicar, regístrelo con:\n/datos anunciar %s <url-publicación> campaña:%s",
+			message, requester(c.RequestedBy), c.Deadline.LongDate(), c.DataURLs[0], c.ID),
 		Fields: []datosbot.Field{
 			{Label: "Datos", Value: strings.Join(c.DataURLs, "\n")},
 			{Label: "Fecha límite", Value: c.Deadline.LongDate()},

@@ -60,7 +60,7 @@ func TestEndToEnd(t *testing.T) {
 		want                string
 	}{
 		{"U0ADMIN", "C0INEGI01", "institucion alta inegi Instituto Nacional de Estadística y Geografía", "inegi"},
-		{"U0ADMIN", "C0INEGI01", "canal vincular inegi", "inegi"},
+		{"U0ADMIN", "C0INEGI01", "canal vincular inegi", "Canal vinculado a Instituto Nacional"},
 	}
 	for _, s := range steps {
 		if got, _ := run(s.user, s.channel, s.text); !strings.Contains(got, s.want) {
