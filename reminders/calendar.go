@@ -63,6 +63,12 @@ type Calendar struct {
 	// Nil means 10. It is a pointer because 0 (midnight) is a valid hour:
 	// write Hour: new(0) for midnight, or use NewCalendar.
 	Hour *int
+
+	// DaysOff are further days without work besides weekends and the LFT
+	// holidays (DATOSBOT_DAYS_OFF): Holy Thursday and Friday, 2 November,
+	// 12 December, or a day the Unidad closes. Occurrences move off them
+	// like off a holiday.
+	DaysOff []datosbot.Date
 }
 
 // NewCalendar returns a Calendar with every field set, after checking them:
@@ -210,10 +216,10 @@ func (o Occurrence) Key() string {
 // days left.
 func (c Calendar) Reminders(b datosbot.Bimester) []Occurrence {
 	end := b.Next().FirstDay()
-	first := NextBusinessDay(b.FirstDay())
+	first := c.NextBusinessDay(b.FirstDay())
 	byDay := make(map[datosbot.Date]Occurrence)
 	for _, d := range c.Offsets() {
-		day := PreviousBusinessDay(end.AddDays(-d))
+		day := c.PreviousBusinessDay(end.AddDays(-d))
 		if day.Before(b.FirstDay()) {
 			day = first
 		}
@@ -243,7 +249,7 @@ func (c Calendar) Overdue(b datosbot.Bimester) Occurrence {
 	return Occurrence{
 		Kind:     KindOverdue,
 		Bimester: b,
-		At:       c.at(NextBusinessDay(b.Next().FirstDay())),
+		At:       c.at(c.NextBusinessDay(b.Next().FirstDay())),
 	}
 }
 
@@ -308,7 +314,7 @@ func (c Calendar) CampaignOccurrences(camp datosbot.Campaign) []Occurrence {
 	var out []Occurrence
 	seen := make(map[datosbot.Date]bool)
 	for _, d := range []int{1, 3} { // smaller offset first wins a shared day
-		day := PreviousBusinessDay(camp.Deadline.AddDays(-d))
+		day := c.PreviousBusinessDay(camp.Deadline.AddDays(-d))
 		at := c.at(day)
 		if seen[day] || (!camp.CreatedAt.IsZero() && !at.After(camp.CreatedAt)) {
 			continue
@@ -402,18 +408,50 @@ func IsBusinessDay(d datosbot.Date) bool {
 
 // PreviousBusinessDay returns d if it is a business day, or else the last
 // business day before it.
-func PreviousBusinessDay(d datosbot.Date) datosbot.Date {
-	for !IsBusinessDay(d) {
+func PreviousBusinessDay(d datosbot.Date) datosbot.Date { return Calendar{}.PreviousBusinessDay(d) }
+
+// NextBusinessDay returns d if it is a business day, or else the first
+// business day after it.
+func NextBusinessDay(d datosbot.Date) datosbot.Date { return Calendar{}.NextBusinessDay(d) }
+
+// IsBusinessDay is the package's IsBusinessDay that also skips c.DaysOff.
+func (c Calendar) IsBusinessDay(d datosbot.Date) bool {
+	return IsBusinessDay(d) && !slices.Contains(c.DaysOff, d)
+}
+
+// PreviousBusinessDay returns d if it is a business day of c, or else the
+// last one before it.
+func (c Calendar) PreviousBusinessDay(d datosbot.Date) datosbot.Date {
+	for !c.IsBusinessDay(d) {
 		d = d.AddDays(-1)
 	}
 	return d
 }
 
-// NextBusinessDay returns d if it is a business day, or else the first
-// business day after it.
-func NextBusinessDay(d datosbot.Date) datosbot.Date {
-	for !IsBusinessDay(d) {
+// NextBusinessDay returns d if it is a business day of c, or else the
+// first one after it.
+func (c Calendar) NextBusinessDay(d datosbot.Date) datosbot.Date {
+	for !c.IsBusinessDay(d) {
 		d = d.AddDays(1)
 	}
 	return d
+}
+
+// ParseDaysOff parses DATOSBOT_DAYS_OFF: dates AAAA-MM-DD separated by
+// commas; an empty string means none.
+func ParseDaysOff(s string) ([]datosbot.Date, error) {
+	var out []datosbot.Date
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		d, err := datosbot.ParseDate(f)
+		if err != nil {
+			return nil, datosbot.Errorf(datosbot.EINVALID,
+				"%q no es una fecha AAAA-MM-DD; escriba los días inhábiles separados por comas (por ejemplo 2027-03-25,2027-03-26).", f)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

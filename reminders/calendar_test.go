@@ -654,3 +654,38 @@ func BenchmarkDueOneDay(b *testing.B) {
 		c.Due(from, from.Add(24*time.Hour))
 	}
 }
+
+// TestDaysOff: days the offices close besides the LFT holidays
+// (DATOSBOT_DAYS_OFF) move occurrences like holidays do, and keep their keys.
+func TestDaysOff(t *testing.T) {
+	off, err := ParseDaysOff(" 2026-12-24, 2027-01-04 ,2026-12-12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCalendar(zone(t, "America/Mexico_City"), []int{14, 7, 3, 1}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DaysOff = off
+	b := bim(t, "2026-B6")
+	diff(t, "Reminders(2026-B6)", show(c.Reminders(b)), []string{
+		"recordatorio:2026-B6:d14 2026-12-18T10:00:00-06:00 left=14",
+		"recordatorio:2026-B6:d7 2026-12-23T10:00:00-06:00 left=9", // 24 Dec off, 25 Dec a holiday
+		"recordatorio:2026-B6:d3 2026-12-29T10:00:00-06:00 left=3",
+		"recordatorio:2026-B6:d1 2026-12-31T10:00:00-06:00 left=1",
+	})
+	diff(t, "Overdue(2026-B6)", show([]Occurrence{c.Overdue(b)}), []string{
+		"vencido:2026-B6 2027-01-05T10:00:00-06:00 left=0",
+	})
+	if c.IsBusinessDay(date(t, "2026-12-24")) || !IsBusinessDay(date(t, "2026-12-24")) {
+		t.Error("24 Dec 2026 is off in this calendar only")
+	}
+	for _, bad := range []string{"2026-13-01", "24/12/2026", "jueves santo"} {
+		if _, err := ParseDaysOff("2026-12-24," + bad); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("ParseDaysOff(%q): got %v, want an error naming it", bad, err)
+		}
+	}
+	if days, err := ParseDaysOff(""); err != nil || len(days) != 0 {
+		t.Errorf("ParseDaysOff(\"\") = %v, %v; want none", days, err)
+	}
+}

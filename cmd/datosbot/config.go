@@ -21,7 +21,7 @@ type Config struct {
 	DataFile      string             // DATOSBOT_DATA_FILE, default "datosbot-data.json"
 	Loc           *time.Location     // DATOSBOT_TZ, default America/Mexico_City
 	Now           time.Time          // DATOSBOT_NOW; zero = the real clock
-	Calendar      reminders.Calendar // DATOSBOT_REMINDER_DAYS, DATOSBOT_REMINDER_HOUR
+	Calendar      reminders.Calendar // DATOSBOT_REMINDER_DAYS, DATOSBOT_REMINDER_HOUR, DATOSBOT_DAYS_OFF
 	GraceDays     int                // DATOSBOT_GRACE_DAYS, default 5
 	DataHosts     []string           // DATOSBOT_DATA_HOSTS
 	Admins        []datosbot.UserID  // DATOSBOT_ADMINS
@@ -115,6 +115,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.Calendar, err = reminders.NewCalendar(loc, days, hour); err != nil {
 		return c, bad("DATOSBOT_REMINDER_DAYS", "%s", datosbot.ErrorMessage(err))
+	}
+	if c.Calendar.DaysOff, err = reminders.ParseDaysOff(get("DATOSBOT_DAYS_OFF")); err != nil {
+		return c, bad("DATOSBOT_DAYS_OFF", "%s", datosbot.ErrorMessage(err))
 	}
 	if v := get("DATOSBOT_GRACE_DAYS"); v != "" {
 		n, err := strconv.Atoi(v)
