@@ -2,8 +2,12 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/datosbot/datosbot"
 )
@@ -349,15 +353,11 @@ func (s *Service) publish(ctx context.Context, c *Caller, in Invocation) (datosb
 	if len(inst.Channels) == 0 {
 		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "%s no tiene canales de enlace donde avisar. Vincule uno con /datos canal vincular %s.", inst.Key, inst.Key)
 	}
-	now := s.now()
-	id := NewID("P", 4)
-	detail := data
-	if high {
-		detail += " alto-valor"
-	}
-	if err := s.store.AppendAudit(ctx, datosbot.AuditEntry{At: now, Actor: c.User, Event: "publicar", Target: inst.Key, Detail: detail + " " + note}); err != nil {
-		return datosbot.Reply{}, err
-	}
+	// The same dataset announced twice the same day (a double send, a retry
+	// from another device) is one notice: its id, and so the outbox keys of
+	// its posts, come from what it announces.
+	sum := sha256.Sum256([]byte(strings.Join([]string{inst.Key, s.today().String(), datosbot.NormalizeURL(data), strconv.FormatBool(high)}, "\x00")))
+	id := "P" + hex.EncodeToString(sum[:8])
 	title := "Nuevos datos abiertos publicados"
 	if high {
 		title = "Nuevos datos abiertos de alto valor publicados"
@@ -374,10 +374,25 @@ func (s *Service) publish(ctx context.Context, c *Caller, in Invocation) (datosb
 		for _, ch := range inst.Channels {
 			msgs = append(msgs, datosbot.Message{Key: "publicar:" + id + ":" + string(ch), Channel: ch, Reply: notice})
 		}
+		// Posting again after a failure is safe: the outbox takes each key once.
 		if err := s.poster.Post(ctx, msgs...); err != nil {
 			return datosbot.Reply{}, err
 		}
 		sent = len(msgs)
+	}
+	first, err := s.store.Once(ctx, "publicar:"+id, 48*time.Hour)
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	if !first {
+		return datosbot.Reply{Text: fmt.Sprintf("Hoy ya avisó de estos datos a los canales de enlace de %s; el aviso no se repite.", inst.Key)}, nil
+	}
+	detail := data
+	if high {
+		detail += " alto-valor"
+	}
+	if err := s.store.AppendAudit(ctx, datosbot.AuditEntry{At: s.now(), Actor: c.User, Event: "publicar", Target: inst.Key, Detail: detail + " " + note}); err != nil {
+		return datosbot.Reply{}, err
 	}
 	return datosbot.Reply{Text: fmt.Sprintf("Aviso enviado a %d %s de enlace de %s.", sent, plural(sent, "canal", "canales"), inst.Key)}, nil
 }

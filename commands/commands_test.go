@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,10 +38,15 @@ type harness struct {
 	posts []datosbot.Message
 }
 
+// Post records msgs; like the real outbox, it takes each Key once.
 func (h *harness) Post(ctx context.Context, msgs ...datosbot.Message) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.posts = append(h.posts, msgs...)
+	for _, m := range msgs {
+		if !slices.ContainsFunc(h.posts, func(p datosbot.Message) bool { return p.Key == m.Key }) {
+			h.posts = append(h.posts, m)
+		}
+	}
 	return nil
 }
 
@@ -372,6 +378,26 @@ func TestPublishPostsToChannels(t *testing.T) {
 	}
 	if !strings.Contains(h.posts[0].Reply.Title, "alto valor") || h.posts[0].Reply.Fields[0].Value != "<!channel> nota" {
 		t.Errorf("notice = %+v", h.posts[0].Reply)
+	}
+	// Sent twice the same day: one notice per channel, one audit entry.
+	r = h.ok("console:ines", "console:general", "publicar "+dataURL+"/ alto-valor “<!channel> nota”")
+	if !strings.Contains(r.Text, "ya avisó") || len(h.posts) != 2 {
+		t.Errorf("the same publicar again: reply %q and %d posts, want no second notice", r.Text, len(h.posts))
+	}
+	audit, err := h.store.Audit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := slices.IndexFunc(audit, func(e datosbot.AuditEntry) bool { return e.Event == "publicar" }); n < 0 ||
+		slices.ContainsFunc(audit[n+1:], func(e datosbot.AuditEntry) bool { return e.Event == "publicar" }) {
+		t.Errorf("audit %+v: want exactly one publicar entry", audit)
+	}
+	// Other data, or the next day, is a new notice.
+	h.ok("console:ines", "console:general", "publicar "+dataURL2)
+	h.clock.Advance(24 * time.Hour)
+	h.ok("console:ines", "console:general", "publicar "+dataURL+" alto-valor")
+	if len(h.posts) != 6 {
+		t.Errorf("got %d posts, want 2 more for other data and 2 more the next day", len(h.posts))
 	}
 	h.refused("console:ines", "console:general", "publicar https://datos.gob.mx/", datosbot.EINVALID)
 }
