@@ -25,9 +25,10 @@ type fakeSlack struct {
 	srv   *httptest.Server
 	calls chan apiCall
 
-	mu      sync.Mutex
-	answers map[string]http.HandlerFunc // by method, e.g. "chat.postMessage"
-	ws      http.HandlerFunc            // the Socket Mode WebSocket at /ws
+	mu        sync.Mutex
+	answers   map[string]http.HandlerFunc // by method, e.g. "chat.postMessage"
+	ws        http.HandlerFunc            // the Socket Mode WebSocket at /ws
+	authTests []apiCall                   // auth.test calls, which calls does not get
 }
 
 type apiCall struct {
@@ -76,7 +77,13 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		c.Form, _ = url.ParseQuery(string(body))
 	}
-	f.calls <- c
+	if c.Method == "auth.test" { // Run's start-up check, kept apart from the calls tests step through
+		f.mu.Lock()
+		f.authTests = append(f.authTests, c)
+		f.mu.Unlock()
+	} else {
+		f.calls <- c
+	}
 	f.mu.Lock()
 	h := f.answers[c.Method]
 	f.mu.Unlock()
@@ -94,6 +101,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"ok":true,"message_ts":"1700000000.000200"}`)
 	case "views.open":
 		io.WriteString(w, `{"ok":true,"view":{"id":"V0FORM01"}}`)
+	case "auth.test": // a valid bot token with every scope of the manifest
+		w.Header().Set("X-OAuth-Scopes", "commands,chat:write,chat:write.public")
+		io.WriteString(w, `{"ok":true,"url":"https://datosmx.slack.com/","team":"Datos MX","user":"datosbot","team_id":"T0001","user_id":"U0BOT","bot_id":"B0BOT"}`)
 	case "apps.connections.open":
 		io.WriteString(w, `{"ok":true,"url":"ws`+strings.TrimPrefix(f.srv.URL, "http")+`/ws"}`)
 	default:

@@ -102,7 +102,8 @@ const (
 	maxBodyBytes  = 256 << 10
 )
 
-// New checks cfg and returns an adapter. It does not contact Slack.
+// New checks cfg and returns an adapter. It does not contact Slack; Run
+// checks the token.
 func New(cfg Config) (*Adapter, error) {
 	if strings.TrimSpace(cfg.BotToken) == "" {
 		return nil, errors.New("SLACK_BOT_TOKEN is required for Slack")
@@ -178,14 +179,22 @@ func (a *Adapter) setReady(err error) { a.ready.Store(readyErr{err}) }
 func (a *Adapter) Platform() datosbot.Platform { return datosbot.Slack }
 
 // Ready returns nil while the adapter can receive commands: in Socket Mode,
-// while the WebSocket is connected; in HTTP mode, once Run has started.
+// while the WebSocket is connected; in HTTP mode, once Run has started and
+// Slack has not rejected the bot token.
 func (a *Adapter) Ready() error { return a.ready.Load().(readyErr).err }
 
-// Run answers commands with h until ctx is done. In HTTP mode it only
-// enables the routes; in Socket Mode it also keeps the WebSocket connected,
-// reconnecting on drops. In both modes it waits for the commands and
-// replies still in flight before it returns.
+// Run answers commands with h until ctx is done. It first checks the bot
+// token with auth.test: a token Slack rejects makes Run return at once with
+// an error naming SLACK_BOT_TOKEN (and Ready return it); missing scopes
+// and an unreachable Slack are only logged. In HTTP mode it then only
+// enables the routes; in Socket Mode it also keeps the WebSocket
+// connected, reconnecting on drops. In both modes it waits for the
+// commands and replies still in flight before it returns.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
+	if err := a.checkToken(ctx); err != nil {
+		a.setReady(err)
+		return err
+	}
 	a.handler.Store(&h)
 	defer a.wg.Wait() // late replies and button presses still in flight
 	if a.socket == nil {
