@@ -154,6 +154,18 @@ type OutboxConfig struct {
 // leases that expired after their post had started and posts that timed
 // out, each a possible repeat; Stats.Repeated counts sent marks that found
 // the key already sent, each a certain repeat.
+//
+// # Order
+//
+// The messages of one channel are posted in the order they were enqueued,
+// one at a time across all replicas: a message is claimed only once every
+// message enqueued before it into the same channel is sent or given up
+// (see storage/outbox.go). A rate limit, a transient failure's backoff or
+// a worker's crash therefore holds back the channel's later messages, up
+// to the message being given up after MaxAttempts, but never another
+// channel's. A message that fails for good lets the next one go. A
+// message moved to a chat's new id goes after those already queued for
+// the new id.
 type Outbox struct {
 	store       OutboxStore
 	sender      Sender
@@ -523,6 +535,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
 	case err == nil:
 		o.observe(platform, "ok")
 		_, err := o.store.OutboxSent(ctx, c.m.Key, c.m.Channel, now)
+		o.nudge() // the channel's next message is due
 		return err
 
 	case errors.As(err, &rl):
@@ -599,6 +612,7 @@ func (o *Outbox) backoffFor(n int) time.Duration {
 // fail records a message as failed for good and reports it to the Unidad.
 func (o *Outbox) fail(ctx context.Context, c claimed, reason string, now time.Time) error {
 	ok, err := o.store.OutboxFail(ctx, c.m, c.token, reason, now)
+	o.nudge() // the channel's next message is due
 	if err != nil || !ok || o.unidad == "" || c.m.Channel == o.unidad {
 		return err
 	}

@@ -468,9 +468,167 @@ func TestRunPacing(t *testing.T) {
 			got := snd.deliveries()
 			slices.SortFunc(got, func(a, b delivery) int { return a.At.Compare(b.At) })
 			diff(t, "deliveries", keys(got), []string{"k1", "k2", "k3"})
+			// The channel's posts keep the order they were enqueued in.
+			var order []string
+			for _, d := range got {
+				order = append(order, d.Key)
+			}
+			diff(t, "order of the posts", order, []string{"k1", "k2", "k3"})
 			mu.Lock()
 			defer mu.Unlock()
 			tt.check(t, got, limited)
 		})
 	}
+}
+
+// TestChannelOrder: a channel's messages are posted in the order they were
+// enqueued, also when the first is rate limited, retried or given up, and
+// whichever replica claims them; other channels are not held back.
+func TestChannelOrder(t *testing.T) {
+	// A campaign's announcement and then its reminder, in the bot's own
+	// key formats: the reminder's key sorts before the announcement's.
+	const ch = datosbot.ChannelID("slack:C1")
+	anuncio := msg("campana:C1:anuncio:slack:C1", ch)
+	recordatorio := msg("campana-recordatorio:C1:d3:slack:C1", ch)
+	publicar := msg("publicar:A1:slack:C1", ch)
+	enqueued := []string{anuncio.Key, recordatorio.Key, publicar.Key}
+
+	// step drives two replicas on the fake clock, 100 ms at a time, until
+	// want posts were accepted (or 5 minutes passed).
+	step := func(t *testing.T, e *env, want int) {
+		t.Helper()
+		other := e.replica(t, e.sender)
+		for range 3000 {
+			if len(e.sender.deliveries()) >= want {
+				return
+			}
+			for _, r := range []*env{e, other} {
+				if _, err := r.outbox.DeliverOnce(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.clock.Advance(100 * time.Millisecond)
+		}
+		t.Fatalf("got %d deliveries, want %d: %v", len(e.sender.deliveries()), want, summary(e.sender.deliveries()))
+	}
+	inOrder := func(t *testing.T, got []delivery, ch datosbot.ChannelID, want ...string) {
+		t.Helper()
+		var keys []string
+		for _, d := range got {
+			if d.Channel == ch {
+				keys = append(keys, d.Key)
+			}
+		}
+		if !slices.Equal(keys, want) {
+			t.Errorf("posted into %s in the order\n  %s\nwant\n  %s", ch, strings.Join(keys, "\n  "), strings.Join(want, "\n  "))
+		}
+	}
+
+	t.Run("after a rate limit", func(t *testing.T) {
+		c := fakeclock.New(at("2026-12-14T09:00"))
+		e := newEnv(t, c)
+		var limited time.Time
+		e.sender.fail = func(call int, m datosbot.Message) error {
+			if m.Key == anuncio.Key && limited.IsZero() {
+				limited = c.Now()
+				return &datosbot.RateLimitError{RetryAfter: 2 * time.Second}
+			}
+			return nil
+		}
+		post(t, e, anuncio, recordatorio)
+		if _, err := e.outbox.DeliverOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(500 * time.Millisecond)
+		post(t, e, publicar)
+		step(t, e, 3)
+		got := e.sender.deliveries()
+		inOrder(t, got, ch, enqueued...)
+		if limited.IsZero() {
+			t.Fatal("the announcement was never rate limited")
+		}
+		if wait := got[0].At.Sub(limited); wait < 2*time.Second {
+			t.Errorf("first post %s after the 429, want at least the Retry-After 2s", wait)
+		}
+		if st := e.stats(t); st.RateLimited != 1 || st.Sent != 3 || st.Queued != 0 || st.InFlight != 0 {
+			t.Errorf("stats = %+v, want 1 rate limited, 3 sent, nothing left", st)
+		}
+	})
+
+	t.Run("after transient failures", func(t *testing.T) {
+		c := fakeclock.New(at("2026-12-14T09:00"))
+		e := newEnv(t, c)
+		e.sender.fail = func(call int, m datosbot.Message) error {
+			if m.Key == anuncio.Key && call <= 2 {
+				return errors.New("502 bad gateway")
+			}
+			return nil
+		}
+		post(t, e, anuncio, recordatorio, publicar)
+		step(t, e, 3)
+		inOrder(t, e.sender.deliveries(), ch, enqueued...)
+		if st := e.stats(t); st.Retried != 2 || st.Sent != 3 {
+			t.Errorf("stats = %+v, want 2 retried, 3 sent", st)
+		}
+	})
+
+	t.Run("a message given up does not block the channel", func(t *testing.T) {
+		c := fakeclock.New(at("2026-12-14T09:00"))
+		e := newEnv(t, c)
+		e.sender.fail = func(call int, m datosbot.Message) error {
+			if m.Key == anuncio.Key {
+				return &datosbot.PermanentError{Channel: m.Channel, Reason: "msg_too_long"}
+			}
+			return nil
+		}
+		post(t, e, anuncio, recordatorio, publicar)
+		step(t, e, 3) // the two others and the report to the Unidad
+		inOrder(t, e.sender.deliveries(), ch, recordatorio.Key, publicar.Key)
+		if st := e.stats(t); st.Failed != 1 || st.Sent != 3 {
+			t.Errorf("stats = %+v, want 1 failed, 3 sent", st)
+		}
+	})
+
+	t.Run("moved to a chat's new id", func(t *testing.T) {
+		c := fakeclock.New(at("2026-12-14T09:00"))
+		e := newEnv(t, c)
+		e.institution(t, "inegi", "telegram:-100")
+		e.sender.fail = func(call int, m datosbot.Message) error {
+			if m.Channel == "telegram:-100" {
+				return &datosbot.ChannelMovedError{From: m.Channel, To: "telegram:-100999"}
+			}
+			return nil
+		}
+		post(t, e, msg("campana:C1:anuncio:telegram:-100", "telegram:-100"), msg("campana-recordatorio:C1:d3:telegram:-100", "telegram:-100"))
+		step(t, e, 2)
+		inOrder(t, e.sender.deliveries(), "telegram:-100999", "campana:C1:anuncio:telegram:-100", "campana-recordatorio:C1:d3:telegram:-100")
+	})
+
+	t.Run("a held channel does not hold back others", func(t *testing.T) {
+		c := fakeclock.New(at("2026-12-14T09:00"))
+		e := newEnv(t, c)
+		start := c.Now()
+		limited := false
+		e.sender.fail = func(call int, m datosbot.Message) error {
+			if m.Key == anuncio.Key && !limited {
+				limited = true
+				return &datosbot.RateLimitError{RetryAfter: time.Minute}
+			}
+			return nil
+		}
+		fast := []datosbot.Message{msg("campana:C1:anuncio:slack:C2", "slack:C2"), msg("campana-recordatorio:C1:d3:slack:C2", "slack:C2")}
+		post(t, e, anuncio, recordatorio, fast[0], fast[1])
+		step(t, e, 2)
+		got := e.sender.deliveries()
+		inOrder(t, got, "slack:C2", fast[0].Key, fast[1].Key)
+		if wait := got[1].At.Sub(start); wait > 2*time.Second {
+			t.Errorf("the other channel's second post came %s after the first, want its spacing of about 1s", wait)
+		}
+		step(t, e, 4)
+		got = e.sender.deliveries()
+		inOrder(t, got, ch, anuncio.Key, recordatorio.Key)
+		if wait := got[2].At.Sub(start); wait < time.Minute {
+			t.Errorf("the rate-limited channel posted again after %s, want at least the Retry-After 1m", wait)
+		}
+	})
 }

@@ -201,6 +201,14 @@ func (s *Store) outboxFailuresKey() string { return s.key("outbox", "failures") 
 // uncertain, repeated) → integer.
 func (s *Store) outboxCountersKey() string { return s.key("outbox", "counters") }
 
+// outboxOrderKey is a hash of each channel's order of posts, a ticket per
+// message queued or in flight: field "n:<channel>" → the channel's last
+// ticket given; "h:<channel>" → the ticket it serves now (only that
+// message may be claimed); "t:<channel> <ticket>" → message key; and
+// "k:<message key>" → "<channel> <ticket>". Finishing a message removes
+// its fields, and a channel's own fields go when its last message does.
+func (s *Store) outboxOrderKey() string { return s.key("outbox", "order") }
+
 // schedulerKey is a hash of the reminder scheduler's state: "last" (Unix
 // µs up to which every occurrence was handled), "next" (Unix µs of the
 // next occurrence) and "campaigns" (the number of campaigns when "next"

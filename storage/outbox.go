@@ -23,6 +23,16 @@ import (
 // finished, all moved by Lua scripts so that a message is claimed by one
 // worker at a time and a key is enqueued at most once, forever.
 //
+// A channel's messages are posted one at a time, in the order they were
+// enqueued: each gets the channel's next ticket (outboxOrderKey), and only
+// the message of the ticket the channel serves may be claimed. A later one
+// found due is parked (rescheduled a lease ahead, so that it stops hiding
+// other channels' messages) and is made due again when the one before it
+// is sent, failed or moved to another chat. Each step is a few hash
+// operations, no sorted-set range (which miniredis sorts in full). The
+// parking time is only a safety net: a served ticket whose message is
+// gone is skipped when met, so no channel stays blocked by it.
+//
 // Times are Unix microseconds: exact in a Lua number (a double) for
 // centuries, and fine enough for Telegram's 30 posts per second.
 
@@ -45,24 +55,88 @@ type outboxFailure struct {
 // outboxKeys returns the outbox keys in the order every script declares them.
 func (s *Store) outboxKeys() []string {
 	return []string{s.outboxDueKey(), s.outboxInflightKey(), s.outboxMsgKey(), s.outboxClaimKey(),
-		s.outboxPostingKey(), s.outboxDoneKey(), s.outboxPaceKey(), s.outboxFailuresKey(), s.outboxCountersKey()}
+		s.outboxPostingKey(), s.outboxDoneKey(), s.outboxPaceKey(), s.outboxFailuresKey(), s.outboxCountersKey(),
+		s.outboxOrderKey()}
 }
 
-// The scripts below name the outbox keys as KEYS[1]..KEYS[9] in the order
-// of outboxKeys: due, inflight, msg, claim, posting, done, pace, failures,
-// counters.
+// The scripts below name the outbox keys as KEYS[1]..KEYS[10] in the
+// order of outboxKeys: due, inflight, msg, claim, posting, done, pace,
+// failures, counters, order.
 
-// enqueueScript adds each (key, record) pair unless the key is queued, in
-// flight or finished. ARGV: due µs, then key, record pairs.
-var enqueueScript = redis.NewScript(`
+// orderLua holds the functions of the scripts that keep each channel's
+// order, in the fields of outboxOrderKey.
+const orderLua = `
+-- order_place returns the channel and ticket of message k, or nil.
+local function order_place(k)
+  local p = redis.call('HGET', KEYS[10], 'k:' .. k)
+  if not p then return nil end
+  local i = string.find(p, ' ', 1, true)
+  return string.sub(p, 1, i - 1), tonumber(string.sub(p, i + 1))
+end
+-- order_add gives message k the next ticket of channel ch.
+local function order_add(k, ch)
+  local t = redis.call('HINCRBY', KEYS[10], 'n:' .. ch, 1)
+  redis.call('HSET', KEYS[10], 't:' .. ch .. ' ' .. t, k, 'k:' .. k, ch .. ' ' .. t)
+  redis.call('HSETNX', KEYS[10], 'h:' .. ch, t)
+end
+-- order_serve makes channel ch serve the first ticket from t on whose
+-- message is queued or in flight, dropping the tickets before it, and
+-- makes that message due at now if it is parked. With none left, ch is
+-- forgotten.
+local function order_serve(ch, t, now)
+  local last = tonumber(redis.call('HGET', KEYS[10], 'n:' .. ch) or '0')
+  while t <= last do
+    local f = 't:' .. ch .. ' ' .. t
+    local k = redis.call('HGET', KEYS[10], f)
+    if k and redis.call('HEXISTS', KEYS[3], k) == 1 then
+      redis.call('HSET', KEYS[10], 'h:' .. ch, t)
+      local due = redis.call('ZSCORE', KEYS[1], k)
+      if due and tonumber(due) > tonumber(now) then redis.call('ZADD', KEYS[1], now, k) end
+      return
+    end
+    redis.call('HDEL', KEYS[10], f)
+    if k and redis.call('HGET', KEYS[10], 'k:' .. k) == ch .. ' ' .. t then redis.call('HDEL', KEYS[10], 'k:' .. k) end
+    t = t + 1
+  end
+  redis.call('HDEL', KEYS[10], 'h:' .. ch, 'n:' .. ch)
+end
+-- order_unlink removes message k from its channel's order; when the
+-- channel served it, the next message is served. It returns the channel.
+local function order_unlink(k, now)
+  local ch, t = order_place(k)
+  if not ch then return nil end
+  redis.call('HDEL', KEYS[10], 'k:' .. k, 't:' .. ch .. ' ' .. t)
+  if tonumber(redis.call('HGET', KEYS[10], 'h:' .. ch) or '0') == t then order_serve(ch, t + 1, now) end
+  return ch
+end
+-- order_waits reports whether message k must wait for an earlier message
+-- of its channel, queued or in flight.
+local function order_waits(k, now)
+  local ch, t = order_place(k)
+  if not ch then return false end
+  local h = tonumber(redis.call('HGET', KEYS[10], 'h:' .. ch) or '0')
+  if h >= t then return false end
+  local hk = redis.call('HGET', KEYS[10], 't:' .. ch .. ' ' .. h)
+  if hk and redis.call('HEXISTS', KEYS[3], hk) == 1 then return true end
+  order_serve(ch, h, now)
+  h = tonumber(redis.call('HGET', KEYS[10], 'h:' .. ch) or '0')
+  return h ~= 0 and h < t
+end
+`
+
+// enqueueScript adds each (key, record, channel) triple unless the key is
+// queued, in flight or finished, with the next ticket of its channel.
+// ARGV: due µs, then key, record, channel triples.
+var enqueueScript = redis.NewScript(orderLua + `
 local added = 0
 local total = 0
-for i = 2, #ARGV, 2 do
+for i = 2, #ARGV, 3 do
   local k = ARGV[i]
   total = total + 1
   if redis.call('HEXISTS', KEYS[6], k) == 0 and redis.call('HEXISTS', KEYS[3], k) == 0 then
     redis.call('HSET', KEYS[3], k, ARGV[i+1])
     redis.call('ZADD', KEYS[1], ARGV[1], k)
+    order_add(k, ARGV[i+2])
     added = added + 1
   end
 end
@@ -93,16 +167,18 @@ end
 return out
 `)
 
-// claimScript claims candidates that are still due, pacing them: a
-// message's slot is the latest of now, its channel's next free instant and
-// its bucket's; when the slot is within the horizon the message moves in
-// flight (lease from its slot) and the channel and bucket advance, else it
-// is rescheduled to when it could be claimed, so it stops hiding other
-// channels' messages. ARGV: now µs, lease µs, horizon µs, token, limit,
-// then per candidate: key, channel field, channel spacing µs, bucket field
-// ("" for none), bucket spacing µs. Returns the earliest due score (-1 when
-// nothing is queued) followed by key, slot pairs.
-var claimScript = redis.NewScript(`
+// claimScript claims candidates that are still due and served by their
+// channel (a later one is parked until lease from now, see the top of
+// this file), pacing them: a message's slot is the latest of now, its
+// channel's next free instant and its bucket's; when the slot is within
+// the horizon the message moves in flight (lease from its slot) and the
+// channel and bucket advance, else it is rescheduled to when it could be
+// claimed, so it stops hiding other channels' messages. ARGV: now µs,
+// lease µs, horizon µs, token, limit, then per candidate: key, channel
+// field, channel spacing µs, bucket field ("" for none), bucket spacing
+// µs. Returns the earliest due score (-1 when nothing is queued) followed
+// by key, slot pairs.
+var claimScript = redis.NewScript(orderLua + `
 local now = tonumber(ARGV[1])
 local lease = tonumber(ARGV[2])
 local horizon = tonumber(ARGV[3])
@@ -114,24 +190,28 @@ for i = 6, #ARGV, 5 do
   local k, cf, ce, bf, be = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), ARGV[i+3], tonumber(ARGV[i+4])
   local score = redis.call('ZSCORE', KEYS[1], k)
   if score and tonumber(score) <= now then
-    local slot = now
-    local cn = tonumber(redis.call('HGET', KEYS[7], cf) or '0')
-    if cn > slot then slot = cn end
-    if bf ~= '' then
-      local bn = tonumber(redis.call('HGET', KEYS[7], bf) or '0')
-      if bn > slot then slot = bn end
-    end
-    if slot > now + horizon then
-      redis.call('ZADD', KEYS[1], slot - horizon, k)
+    if order_waits(k, now) then
+      redis.call('ZADD', KEYS[1], now + lease, k)
     else
-      if ce > 0 then redis.call('HSET', KEYS[7], cf, slot + ce) end
-      if bf ~= '' and be > 0 then redis.call('HSET', KEYS[7], bf, slot + be) end
-      redis.call('ZREM', KEYS[1], k)
-      redis.call('ZADD', KEYS[2], slot + lease, k)
-      redis.call('HSET', KEYS[4], k, ARGV[4])
-      out[#out+1] = k
-      out[#out+1] = slot
-      n = n + 1
+      local slot = now
+      local cn = tonumber(redis.call('HGET', KEYS[7], cf) or '0')
+      if cn > slot then slot = cn end
+      if bf ~= '' then
+        local bn = tonumber(redis.call('HGET', KEYS[7], bf) or '0')
+        if bn > slot then slot = bn end
+      end
+      if slot > now + horizon then
+        redis.call('ZADD', KEYS[1], slot - horizon, k)
+      else
+        if ce > 0 then redis.call('HSET', KEYS[7], cf, slot + ce) end
+        if bf ~= '' and be > 0 then redis.call('HSET', KEYS[7], bf, slot + be) end
+        redis.call('ZREM', KEYS[1], k)
+        redis.call('ZADD', KEYS[2], slot + lease, k)
+        redis.call('HSET', KEYS[4], k, ARGV[4])
+        out[#out+1] = k
+        out[#out+1] = slot
+        n = n + 1
+      end
     end
   end
 end
@@ -142,9 +222,10 @@ table.insert(out, 1, wake)
 return out
 `)
 
-// sentScript records a message as posted. ARGV: key, "sent <µs>", channel.
-// It returns 0 when the key had already been recorded: a repeat.
-var sentScript = redis.NewScript(`
+// sentScript records a message as posted and lets its channel's next
+// message go. ARGV: key, "sent <µs>", channel, now µs. It returns 0 when
+// the key had already been recorded: a repeat.
+var sentScript = redis.NewScript(orderLua + `
 local k = ARGV[1]
 redis.call('ZREM', KEYS[1], k)
 redis.call('ZREM', KEYS[2], k)
@@ -152,6 +233,7 @@ redis.call('HDEL', KEYS[3], k)
 redis.call('HDEL', KEYS[4], k)
 redis.call('HDEL', KEYS[5], k)
 redis.call('HDEL', KEYS[8], ARGV[3])
+order_unlink(k, ARGV[4])
 if redis.call('HSETNX', KEYS[6], k, ARGV[2]) == 0 then
   redis.call('HINCRBY', KEYS[9], 'repeated', 1)
   return 0
@@ -161,33 +243,52 @@ return 1
 `)
 
 // requeueScript puts a claimed message back in the queue with a new
-// record, if the caller's claim still holds it. ARGV: key, token, due µs,
-// record, then the counters to increment.
-var requeueScript = redis.NewScript(`
+// record, if the caller's claim still holds it. A message whose channel
+// changed (a chat's new id) leaves the old channel's order and takes the
+// new one's next ticket. ARGV: key, token, due µs, record, channel, then
+// the counters to increment.
+var requeueScript = redis.NewScript(orderLua + `
 local k = ARGV[1]
 if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return 0 end
+local ch = order_place(k)
+if ch and ch ~= ARGV[5] then
+  order_unlink(k, ARGV[3])
+  order_add(k, ARGV[5])
+end
 redis.call('ZREM', KEYS[2], k)
 redis.call('HDEL', KEYS[4], k)
 redis.call('HDEL', KEYS[5], k)
 redis.call('HSET', KEYS[3], k, ARGV[4])
 redis.call('ZADD', KEYS[1], ARGV[3], k)
-for i = 5, #ARGV do redis.call('HINCRBY', KEYS[9], ARGV[i], 1) end
+for i = 6, #ARGV do redis.call('HINCRBY', KEYS[9], ARGV[i], 1) end
 return 1
 `)
 
-// failScript finishes a claimed message as failed and records the failure
-// of its channel, if the caller's claim still holds it. ARGV: key, token,
-// "failed <µs>", channel, failure JSON.
-var failScript = redis.NewScript(`
+// failScript finishes a claimed message as failed, records the failure
+// of its channel and lets the channel's next message go, if the caller's
+// claim still holds it. ARGV: key, token, "failed <µs>", channel, failure
+// JSON, now µs.
+var failScript = redis.NewScript(orderLua + `
 local k = ARGV[1]
 if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return 0 end
 redis.call('ZREM', KEYS[2], k)
 redis.call('HDEL', KEYS[3], k)
+order_unlink(k, ARGV[6])
 redis.call('HDEL', KEYS[4], k)
 redis.call('HDEL', KEYS[5], k)
 redis.call('HSET', KEYS[6], k, ARGV[3])
 redis.call('HSET', KEYS[8], ARGV[4], ARGV[5])
 redis.call('HINCRBY', KEYS[9], 'failed', 1)
+return 1
+`)
+
+// dropScript removes unreadable messages from the queue and from their
+// channels' order. ARGV: now µs, then keys.
+var dropScript = redis.NewScript(orderLua + `
+for i = 2, #ARGV do
+  redis.call('ZREM', KEYS[1], ARGV[i])
+  order_unlink(ARGV[i], ARGV[1])
+end
 return 1
 `)
 
@@ -211,13 +312,13 @@ func (s *Store) OutboxEnqueue(ctx context.Context, at time.Time, msgs []datosbot
 	const batch = 500
 	for start := 0; start < len(msgs); start += batch {
 		chunk := msgs[start:min(start+batch, len(msgs))]
-		args := make([]any, 0, 1+2*len(chunk))
+		args := make([]any, 0, 1+3*len(chunk))
 		args = append(args, micros(at))
 		for _, m := range chunk {
 			if m.Key == "" || m.Channel == "" || strings.ContainsAny(string(m.Channel), " \n") {
 				return added, datosbot.Errorf(datosbot.EINVALID, "Un mensaje para la cola de envío necesita clave y canal válidos (clave %q, canal %q).", m.Key, m.Channel)
 			}
-			args = append(args, m.Key, mustJSON(outboxRecord{Message: m, Enqueued: micros(at)}))
+			args = append(args, m.Key, mustJSON(outboxRecord{Message: m, Enqueued: micros(at)}), string(m.Channel))
 		}
 		n, err := enqueueScript.Run(ctx, s.rdb, s.outboxKeys(), args...).Int()
 		if err != nil {
@@ -276,7 +377,7 @@ func (s *Store) OutboxClaim(ctx context.Context, now time.Time, limit int, lease
 		args = append(args, k, "c:"+string(rec.Message.Channel), ceilMicros(every), bf, ceilMicros(bucketEvery))
 	}
 	if len(orphans) > 0 {
-		if err := s.rdb.ZRem(ctx, s.outboxDueKey(), anys(orphans)...).Err(); err != nil {
+		if err := dropScript.Run(ctx, s.rdb, keys, append([]any{micros(now)}, anys(orphans)...)...).Err(); err != nil {
 			return time.Time{}, s.wrap(err)
 		}
 	}
@@ -325,7 +426,7 @@ func (s *Store) OutboxPosting(ctx context.Context, key string, now time.Time) er
 // returns false when the key had already been recorded as finished, which
 // means the message was posted twice (counted as "repeated").
 func (s *Store) OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time) (bool, error) {
-	n, err := sentScript.Run(ctx, s.rdb, s.outboxKeys(), key, "sent "+strconv.FormatInt(micros(now), 10), string(ch)).Int()
+	n, err := sentScript.Run(ctx, s.rdb, s.outboxKeys(), key, "sent "+strconv.FormatInt(micros(now), 10), string(ch), micros(now)).Int()
 	if err != nil {
 		return false, s.wrap(err)
 	}
@@ -339,7 +440,7 @@ func (s *Store) OutboxSent(ctx context.Context, key string, ch datosbot.ChannelI
 // (its lease expired and another worker claimed it).
 func (s *Store) OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, counters ...string) (bool, error) {
 	rec := outboxRecord{Message: m, Attempts: attempts, Enqueued: micros(at)}
-	args := []any{m.Key, token, micros(at), mustJSON(rec)}
+	args := []any{m.Key, token, micros(at), mustJSON(rec), string(m.Channel)}
 	for _, c := range counters {
 		args = append(args, c)
 	}
@@ -356,7 +457,7 @@ func (s *Store) OutboxRequeue(ctx context.Context, m datosbot.Message, token str
 func (s *Store) OutboxFail(ctx context.Context, m datosbot.Message, token, reason string, now time.Time) (bool, error) {
 	f := outboxFailure{Key: m.Key, Reason: reason, At: now}
 	n, err := failScript.Run(ctx, s.rdb, s.outboxKeys(), m.Key, token, "failed "+strconv.FormatInt(micros(now), 10),
-		string(m.Channel), mustJSON(f)).Int()
+		string(m.Channel), mustJSON(f), micros(now)).Int()
 	if err != nil {
 		return false, s.wrap(err)
 	}
