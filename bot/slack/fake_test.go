@@ -166,7 +166,17 @@ func start(t *testing.T, f *fakeSlack, h bot.Handler, edit func(*Config)) (*Adap
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, h) }()
 	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(10 * time.Second)
 	for a.currentHandler() == nil {
+		select {
+		case err := <-done:
+			done <- err // for the cleanup
+			t.Fatalf("Run stopped before serving: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not start serving within 10 s")
+		}
 		time.Sleep(time.Millisecond)
 	}
 	return a, mux
