@@ -37,6 +37,20 @@ var badTokenHints = map[string]string{
 // delays the start by at most this.
 const checkTimeout = 10 * time.Second
 
+// CheckToken checks the bot token once (see checkToken); later calls, and
+// Run after a passed check, return nil at once. cmd/datosbot calls it
+// before starting, so that a token Slack rejects stops the start.
+func (a *Adapter) CheckToken(ctx context.Context) error {
+	if a.checked.Load() {
+		return nil
+	}
+	if err := a.checkToken(ctx); err != nil {
+		return err
+	}
+	a.checked.Store(true)
+	return nil
+}
+
 // checkToken calls auth.test with the bot token. It returns an error only
 // when the token can never work; when Slack cannot be reached or fails, it
 // logs a warning and returns nil, since Slack may be briefly down and

@@ -93,6 +93,7 @@ type Adapter struct {
 	handler atomic.Pointer[bot.Handler]
 	ready   atomic.Value // error; nil when connected
 	wg      sync.WaitGroup
+	checked atomic.Bool // CheckToken passed; Run does not check again
 }
 
 // Timeouts and limits.
@@ -191,7 +192,7 @@ func (a *Adapter) Ready() error { return a.ready.Load().(readyErr).err }
 // connected, reconnecting on drops. In both modes it waits for the
 // commands and replies still in flight before it returns.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
-	if err := a.checkToken(ctx); err != nil {
+	if err := a.CheckToken(ctx); err != nil {
 		a.setReady(err)
 		return err
 	}

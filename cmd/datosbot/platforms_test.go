@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -84,4 +86,50 @@ func TestSlackWiring(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(msg.Text, "Institución registrada") {
 		t.Fatalf("signed request = %d %q", resp.StatusCode, msg.Text)
 	}
+}
+
+// TestSlackRejectedTokenStopsStart: a bot token Slack rejects stops the
+// start with one line naming SLACK_BOT_TOKEN, without the token; a Slack
+// that cannot be reached does not.
+func TestSlackRejectedTokenStopsStart(t *testing.T) {
+	const token = "xoxb-1111-2222-revocado"
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/auth.test") {
+			io.WriteString(w, `{"ok":false,"error":"token_revoked"}`)
+			return
+		}
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	defer fake.Close()
+	vars := map[string]string{
+		"DATOSBOT_ADDR":        "127.0.0.1:0",
+		"DATOSBOT_DATA_FILE":   filepath.Join(t.TempDir(), "s.json"),
+		"SLACK_BOT_TOKEN":      token,
+		"SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+		"SLACK_API_URL":        fake.URL,
+	}
+	cfg, err := LoadConfig(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Start(context.Background(), cfg, strings.NewReader(""), io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil {
+		m.Close()
+		t.Fatal("Start succeeded with a revoked Slack token")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "SLACK_BOT_TOKEN") || !strings.Contains(msg, "token_revoked") ||
+		strings.Contains(msg, token) || strings.Contains(msg, "\n") {
+		t.Errorf("error %q: want one line naming SLACK_BOT_TOKEN and Slack's reason, without the token", msg)
+	}
+
+	fake.Close() // Slack unreachable: the bot starts and checks later
+	if cfg, err = LoadConfig(env(vars)); err != nil {
+		t.Fatal(err)
+	}
+	m, err = Start(context.Background(), cfg, strings.NewReader(""), io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("Start with Slack unreachable: %v", err)
+	}
+	m.Close()
 }

@@ -115,6 +115,11 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 			store.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("configuración inválida: SLACK_BOT_TOKEN: %v", err)
 		}
+		// A token Slack rejects stops the start; an unreachable Slack does not.
+		if err := sl.CheckToken(ctx); err != nil {
+			store.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
 		adapters = append(adapters, sl)
 	}
 
