@@ -76,6 +76,10 @@ func (a *Adapter) checkToken(ctx context.Context) error {
 	}
 	a.log.Info("slack bot token checked", "team", resp.Team, "team_id", resp.TeamID,
 		"bot_user", resp.User, "bot_user_id", resp.UserID)
+	if resp.BotID == "" {
+		a.log.Warn("SLACK_BOT_TOKEN is not a bot token (auth.test names no bot): posts would appear as the person who owns it; " +
+			"use the Bot User OAuth Token (xoxb-…) from OAuth & Permissions at https://api.slack.com/apps")
+	}
 	if granted := resp.Header.Values("X-OAuth-Scopes"); len(granted) > 0 {
 		for _, s := range missingScopes(strings.Join(granted, ",")) {
 			a.log.Warn("slack bot token lacks the "+s+" scope: "+scopeLoss[s]+

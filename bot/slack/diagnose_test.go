@@ -339,3 +339,17 @@ func manifestBotScopes(t *testing.T, yaml string) []string {
 	}
 	return out
 }
+
+// TestStartupCheckUserToken: a user token (xoxp-…) passes auth.test but
+// would post as its owner; the check warns and says which token to use.
+func TestStartupCheckUserToken(t *testing.T) {
+	f := newFakeSlack(t)
+	answerAuthTest(f, http.StatusOK, "commands,chat:write,chat:write.public",
+		`{"ok":true,"url":"https://inegi.slack.com/","team":"INEGI","user":"ana","team_id":"T0INEGI","user_id":"U0ANA"}`)
+	_, logs := startChecked(t, f.apiURL())
+	w := logs.records(slog.LevelWarn)
+	if len(w) != 1 || !strings.Contains(w[0].Msg, "not a bot token") || !strings.Contains(w[0].Msg, "xoxb-") {
+		t.Errorf("warnings: got %+v, want one saying to use the bot token (xoxb-…)", w)
+	}
+	logs.noToken(t)
+}
