@@ -72,6 +72,10 @@ type Config struct {
 	// MaxBody limits request bodies in bytes; zero means DefaultMaxBody
 	// (1 MiB). Larger bodies answer 413.
 	MaxBody int64
+	// Collect, when set, runs before each /metrics answer to refresh
+	// gauges read from elsewhere (the outbox's figures in Redis). An error
+	// is logged and the metrics are still served.
+	Collect func(ctx context.Context, m *Metrics) error
 }
 
 // Server serves the bot's HTTP routes. Create it with New.
@@ -83,6 +87,7 @@ type Server struct {
 	metrics *Metrics
 	logger  *slog.Logger
 	ready   func(ctx context.Context) error
+	collect func(ctx context.Context, m *Metrics) error
 	maxBody int64
 }
 
@@ -96,6 +101,7 @@ func New(cfg Config) *Server {
 		metrics: cfg.Metrics,
 		logger:  cfg.Logger,
 		ready:   cfg.Ready,
+		collect: cfg.Collect,
 		maxBody: cfg.MaxBody,
 	}
 	for _, t := range cfg.Tokens {
@@ -431,6 +437,11 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.collect != nil {
+		if err := s.collect(r.Context(), s.metrics); err != nil {
+			s.logger.Warn("metrics: could not collect", "err", err)
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	s.metrics.WriteTo(w)
 }

@@ -359,4 +359,23 @@ func TestReminderDrill(t *testing.T) {
 	if n := strings.Count(c.out.String(), "[bot → #canal-inegi]"); n != 1 {
 		t.Errorf("canal-inegi got %d posts, want exactly one reminder", n)
 	}
+	// /metrics shows the outbox's figures: the reminder and the notice sent.
+	var metrics string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get("http://" + c.m.Addr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if metrics = string(b); strings.Contains(metrics, "\ndatosbot_outbox_sent 2\n") {
+			break
+		}
+	}
+	for _, want := range []string{"\ndatosbot_outbox_sent 2\n", "\ndatosbot_outbox_queued 0\n", "\ndatosbot_outbox_failed 0\n",
+		"\ndatosbot_outbox_uncertain 0\n", "# TYPE datosbot_outbox_in_flight gauge"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q:\n%s", strings.TrimSpace(want), metrics)
+		}
+	}
 }
