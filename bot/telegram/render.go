@@ -5,8 +5,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/go-telegram/bot/models"
-
 	"github.com/datosbot/datosbot"
 )
 
@@ -109,23 +107,36 @@ func buttonFits(b datosbot.Button) bool {
 
 // keyboard turns the reply's buttons into an inline keyboard whose
 // callback_data is the command to run; nil when there are none.
-func keyboard(r datosbot.Reply) *models.InlineKeyboardMarkup {
-	var rows [][]models.InlineKeyboardButton
+func keyboard(r datosbot.Reply) *inlineKeyboard {
+	var rows [][]callbackButton
 	for _, b := range r.Buttons {
 		if !buttonFits(b) {
 			continue
 		}
-		btn := models.InlineKeyboardButton{Text: datosbot.Truncate(b.Label, 64), CallbackData: b.Command}
+		btn := callbackButton{Text: datosbot.Truncate(b.Label, 64), CallbackData: b.Command}
 		if n := len(rows); n > 0 && len(rows[n-1]) < maxButtonsPerRow {
 			rows[n-1] = append(rows[n-1], btn)
 		} else {
-			rows = append(rows, []models.InlineKeyboardButton{btn})
+			rows = append(rows, []callbackButton{btn})
 		}
 	}
 	if rows == nil {
 		return nil
 	}
-	return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+	return &inlineKeyboard{InlineKeyboard: rows}
+}
+
+// inlineKeyboard is the reply_markup of a message with callback buttons.
+// It is our own type because models.InlineKeyboardButton of go-telegram/bot
+// v1.19 always sends "copy_text":{"text":""} (a struct field, which
+// omitempty does not omit), and a button may carry only one action.
+type inlineKeyboard struct {
+	InlineKeyboard [][]callbackButton `json:"inline_keyboard"`
+}
+
+type callbackButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data"`
 }
 
 // render returns the reply as Telegram HTML, cut into messages of at most

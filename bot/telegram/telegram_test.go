@@ -458,6 +458,10 @@ func TestPostEscapesEverything(t *testing.T) {
 	if err := json.Unmarshal([]byte(p["reply_markup"]), &kb); err != nil || len(kb.InlineKeyboard) != 1 || kb.InlineKeyboard[0][0].CallbackData != "enterado C3M9" {
 		t.Errorf("got reply_markup %q, want one button with callback_data \"enterado C3M9\"", p["reply_markup"])
 	}
+	// A button carries one action: no empty copy_text beside callback_data.
+	if strings.Contains(p["reply_markup"], "copy_text") {
+		t.Errorf("got reply_markup %q: want no copy_text", p["reply_markup"])
+	}
 }
 
 func TestRenderSplits(t *testing.T) {
