@@ -1,18 +1,13 @@
 package telegram
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/datosbot/datosbot/bot/bottest"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite the golden renderings in testdata/render")
 
 // TestGoldenRendering compares the Telegram HTML messages and the inline
 // keyboard of each sample reply with testdata/render/<name>.html, which
@@ -39,28 +34,7 @@ func TestGoldenRendering(t *testing.T) {
 				b.Write(js)
 				b.WriteString("\n")
 			}
-			golden(t, filepath.Join("testdata", "render", s.Name+".html"), []byte(b.String()))
+			bottest.Golden(t, filepath.Join("testdata", "render", s.Name+".html"), []byte(b.String()))
 		})
-	}
-}
-
-// golden compares got with the file at path, or rewrites it with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *updateGolden {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("rendering differs from %s (run with -update after a deliberate change)\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }
