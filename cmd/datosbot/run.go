@@ -55,7 +55,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		_, err := fmt.Fprintln(stdout, "datosbot", version)
 		return err
 	}
-	return fmt.Errorf("no conozco el subcomando %q: use datosbot, datosbot export [archivo] o datosbot import <archivo>", cmd)
+	return fmt.Errorf("no conozco el subcomando %q: use datosbot (o datosbot serve), datosbot export [archivo], datosbot import <archivo>, datosbot healthcheck o datosbot version", cmd)
 }
 
 // The store is what every part needs from Redis; these guards keep the
