@@ -224,7 +224,7 @@ func anys(ss []string) []any {
 // openEmbedded starts miniredis, connects to it, restores DataFile and
 // starts the autosave loop.
 func (s *Store) openEmbedded(ctx context.Context, cfg Config) error {
-	s.dataFile = cfg.DataFile
+	s.dataFile, s.readOnly = cfg.DataFile, cfg.ReadOnly
 	if s.dataFile == "" {
 		s.dataFile = "datosbot-data.json"
 	}
@@ -263,6 +263,9 @@ func (s *Store) openEmbedded(ctx context.Context, cfg Config) error {
 func (s *Store) load(ctx context.Context) error {
 	b, err := os.ReadFile(s.dataFile)
 	if errors.Is(err, fs.ErrNotExist) {
+		if s.readOnly {
+			return datosbot.Errorf(datosbot.ENOTFOUND, "No existe %s (DATOSBOT_DATA_FILE): no hay estado que leer. Indique el archivo del bot.", s.dataFile)
+		}
 		return nil
 	}
 	if err != nil {
@@ -293,6 +296,9 @@ func (s *Store) autosave(interval time.Duration) {
 			s.mini.FastForward(now.Sub(last))
 			last = now
 		case <-t.C:
+			if s.readOnly {
+				continue
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), interval)
 			if err := s.save(ctx); err != nil {
 				s.log.Error("embedded store: save failed", "file", s.dataFile, "err", err)

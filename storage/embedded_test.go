@@ -175,3 +175,34 @@ func TestEmbeddedAutosave(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", matches)
 	}
 }
+
+// TestEmbeddedReadOnly: the store `datosbot export` opens reads the data
+// file of a bot that may be running and never writes it, and a missing
+// file is an error instead of an empty export.
+func TestEmbeddedReadOnly(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data.json")
+	s := openEmbedded(t, file)
+	mustCreate(t, s, "inegi", "INEGI")
+	must(t, s.Close(ctx))
+	before, err := os.ReadFile(file)
+	must(t, err)
+
+	ro, err := storage.Open(ctx, storage.Config{DataFile: file, ReadOnly: true, SaveInterval: time.Millisecond})
+	must(t, err)
+	if _, err := ro.Institution(ctx, "inegi"); err != nil {
+		t.Fatalf("read-only store lacks the saved institution: %v", err)
+	}
+	mustCreate(t, ro, "shcp", "Hacienda") // a change that must not reach the file
+	time.Sleep(20 * time.Millisecond)     // autosave ticks would have run
+	must(t, ro.Close(ctx))
+	after, err := os.ReadFile(file)
+	must(t, err)
+	if string(after) != string(before) {
+		t.Error("a read-only store wrote its data file")
+	}
+
+	_, err = storage.Open(ctx, storage.Config{DataFile: filepath.Join(t.TempDir(), "nada.json"), ReadOnly: true})
+	if datosbot.ErrorCode(err) != datosbot.ENOTFOUND || !strings.Contains(datosbot.ErrorMessage(err), "nada.json") {
+		t.Errorf("read-only open of a missing file: got %v, want ENOTFOUND naming it", err)
+	}
+}

@@ -39,6 +39,10 @@ type Config struct {
 	// Logger receives the embedded server's save failures. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// ReadOnly, in embedded mode, never writes DataFile (no autosave, no
+	// save at Close): `datosbot export` reads the file of a bot that may be
+	// running and must not write over it.
+	ReadOnly bool
 }
 
 // Store keeps the bot's state in Redis. It implements commands.Store. It
@@ -57,6 +61,7 @@ type Store struct {
 	saveMu   sync.Mutex // serializes saves
 	lastSave []byte     // bytes of the last successful save, to skip identical writes
 	closed   sync.Once
+	readOnly bool
 }
 
 // Open connects to Redis (cfg.URL) or starts the embedded store, and checks
@@ -107,7 +112,9 @@ func (s *Store) Close(ctx context.Context) error {
 		if s.mini != nil {
 			close(s.stop)
 			<-s.done
-			err = s.save(ctx)
+			if !s.readOnly {
+				err = s.save(ctx)
+			}
 		}
 		if cerr := s.rdb.Close(); err == nil && cerr != nil && !errors.Is(cerr, redis.ErrClosed) {
 			err = cerr

@@ -285,7 +285,7 @@ func storeKind(cfg Config) string {
 }
 
 func export(ctx context.Context, cfg Config, args []string, stdout io.Writer, logger *slog.Logger) error {
-	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger})
+	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger, ReadOnly: true})
 	if err != nil {
 		return err
 	}
