@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Institution is a federal institution bound by step 4.3.
@@ -34,7 +35,7 @@ func (i Institution) Validate() error {
 	if strings.TrimSpace(i.Name) == "" {
 		return Errorf(EINVALID, "Falta el nombre de la institución %s.", i.Key)
 	}
-	if len(i.Name) > MaxNameLen {
+	if utf8.RuneCountInString(i.Name) > MaxNameLen {
 		return Errorf(EINVALID, "El nombre de la institución es demasiado largo (máximo %d caracteres).", MaxNameLen)
 	}
 	if i.CKANOrg != "" && !keyPattern.MatchString(i.CKANOrg) && !regexp.MustCompile(`^[a-z0-9_-]{1,100}$`).MatchString(i.CKANOrg) {
