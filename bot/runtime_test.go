@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/bot"
+	"github.com/datosbot/datosbot/bot/bottest"
 )
 
 // runAdapter is an adapter whose Run is a function; it records its posts.
@@ -79,24 +79,6 @@ type readyRunAdapter struct {
 
 func (a *readyRunAdapter) Ready() error { return a.err }
 
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // await fails the test unless ch is closed or sends before a deadline.
 func await[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
@@ -140,7 +122,7 @@ func TestRunRunsEveryAdapterUntilDone(t *testing.T) {
 	}}
 
 	m := &metrics{}
-	logs := &syncBuffer{}
+	logs := &bottest.Buffer{}
 	h := bot.HandlerFunc(func(ctx context.Context, req datosbot.Request) datosbot.Reply {
 		return datosbot.Reply{Text: "eco " + req.Text}
 	})

@@ -1,27 +1,15 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/bot"
+	"github.com/datosbot/datosbot/bot/bottest"
 	"github.com/datosbot/datosbot/bot/console"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
 
 func TestConsoleActsAsSeveralPeopleInSeveralChats(t *testing.T) {
 	var got []datosbot.Request
@@ -30,7 +18,7 @@ func TestConsoleActsAsSeveralPeopleInSeveralChats(t *testing.T) {
 		return datosbot.Reply{Text: "hecho", Public: req.Text == "publico"}
 	})
 	in := strings.NewReader("/datos estado\n/como ana\n/en canal-inegi\n/datos   anunciar a b\n/ayuda\n\n# comentario\n/como\npublico\n")
-	out := &lockedBuffer{}
+	out := &bottest.Buffer{}
 	a := console.New(console.Config{In: in, Out: out})
 	if err := a.Run(context.Background(), h); err != nil {
 		t.Fatal(err)
@@ -49,14 +37,14 @@ func TestConsoleActsAsSeveralPeopleInSeveralChats(t *testing.T) {
 			t.Errorf("request %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	s := out.b.String()
+	s := out.String()
 	for _, part := range []string{"Uso: /como <usuario>", "[ana → en #canal-inegi]", "fin de la entrada"} {
 		if !strings.Contains(s, part) {
 			t.Errorf("output lacks %q:\n%s", part, s)
 		}
 	}
 	a.Post(context.Background(), datosbot.Message{Channel: "console:canal-shcp", Reply: datosbot.Reply{Title: "Recordatorio"}})
-	if !strings.Contains(out.b.String(), "[bot → #canal-shcp]\n  Recordatorio") {
-		t.Errorf("a post to another chat should be printed with its name:\n%s", out.b.String())
+	if !strings.Contains(out.String(), "[bot → #canal-shcp]\n  Recordatorio") {
+		t.Errorf("a post to another chat should be printed with its name:\n%s", out.String())
 	}
 }

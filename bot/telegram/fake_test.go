@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/datosbot/datosbot/bot"
+	"github.com/datosbot/datosbot/bot/bottest"
 )
 
 // testToken looks like a real token; no log or error may contain it.
@@ -299,24 +300,6 @@ func update(t *testing.T, name string) json.RawMessage {
 	return buf.Bytes()
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // replicaTransport marks each request with the replica that sent it.
 type replicaTransport struct{ name string }
 
@@ -328,9 +311,9 @@ func (rt replicaTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // newAdapter starts an adapter against f, logging into a buffer that must
 // never contain the token.
-func newAdapter(t *testing.T, f *fakeAPI, cfg Config) (*Adapter, *syncBuffer) {
+func newAdapter(t *testing.T, f *fakeAPI, cfg Config) (*Adapter, *bottest.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &bottest.Buffer{}
 	cfg.Token = testToken
 	cfg.APIURL = f.srv.URL + "/"
 	if cfg.Logger == nil {

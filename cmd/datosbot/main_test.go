@@ -11,38 +11,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot/bottest"
 	"github.com/datosbot/datosbot/storage/storagetest"
 )
-
-// syncBuffer is the console's stdout, read by the test while the bot writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // consoleBot is a bot started by Start with the console on a pipe.
 type consoleBot struct {
 	t   *testing.T
 	m   *Main
 	in  *io.PipeWriter
-	out *syncBuffer
+	out *bottest.Buffer
 	pos int // how much of out has been read
 }
 
@@ -64,7 +46,7 @@ func startConsole(t *testing.T, vars map[string]string, edit ...func(*Config)) *
 		e(&cfg)
 	}
 	r, w := io.Pipe()
-	out := &syncBuffer{}
+	out := &bottest.Buffer{}
 	m, err := Start(context.Background(), cfg, r, out, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
