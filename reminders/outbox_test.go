@@ -197,15 +197,7 @@ func TestDeliveryErrors(t *testing.T) {
 	})
 
 	t.Run("channel moved", func(t *testing.T) {
-		c := fakeclock.New(at("2026-12-14T09:00"))
-		e := newEnv(t, c)
-		e.institution(t, "inegi", "telegram:-100")
-		e.sender.fail = func(call int, m datosbot.Message) error {
-			if m.Channel == "telegram:-100" {
-				return &datosbot.ChannelMovedError{From: m.Channel, To: "telegram:-100999"}
-			}
-			return nil
-		}
+		e := migratedGroupEnv(t)
 		post(t, e, msg("k:telegram:-100", "telegram:-100"))
 		e.drain(t)
 		diff(t, "deliveries", summary(e.sender.deliveries()), []string{"k:telegram:-100 @ 2026-12-14T09:00"})
@@ -590,15 +582,7 @@ func TestChannelOrder(t *testing.T) {
 	})
 
 	t.Run("moved to a chat's new id", func(t *testing.T) {
-		c := fakeclock.New(at("2026-12-14T09:00"))
-		e := newEnv(t, c)
-		e.institution(t, "inegi", "telegram:-100")
-		e.sender.fail = func(call int, m datosbot.Message) error {
-			if m.Channel == "telegram:-100" {
-				return &datosbot.ChannelMovedError{From: m.Channel, To: "telegram:-100999"}
-			}
-			return nil
-		}
+		e := migratedGroupEnv(t)
 		post(t, e, msg("campana:C1:anuncio:telegram:-100", "telegram:-100"), msg("campana-recordatorio:C1:d3:telegram:-100", "telegram:-100"))
 		step(t, e, 2)
 		inOrder(t, e.sender.deliveries(), "telegram:-100999", "campana:C1:anuncio:telegram:-100", "campana-recordatorio:C1:d3:telegram:-100")
@@ -631,4 +615,20 @@ func TestChannelOrder(t *testing.T) {
 			t.Errorf("the rate-limited channel posted again after %s, want at least the Retry-After 1m", wait)
 		}
 	})
+}
+
+// migratedGroupEnv is an environment where inegi's Telegram group
+// telegram:-100 became the supergroup telegram:-100999: every post to the
+// old id answers ChannelMovedError.
+func migratedGroupEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t, fakeclock.New(at("2026-12-14T09:00")))
+	e.institution(t, "inegi", "telegram:-100")
+	e.sender.fail = func(call int, m datosbot.Message) error {
+		if m.Channel == "telegram:-100" {
+			return &datosbot.ChannelMovedError{From: m.Channel, To: "telegram:-100999"}
+		}
+		return nil
+	}
+	return e
 }
