@@ -2,30 +2,19 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"sync"
-	"time"
 
 	"github.com/datosbot/datosbot"
 )
-
-// Metrics receives one observation per command.
-type Metrics interface {
-	ObserveCommand(name, result string, d time.Duration)
-}
 
 // Config configures a Bot. Handler is required.
 type Config struct {
 	Handler  Handler
 	Adapters []Adapter
-	// CommandName names a command line for metrics; default "comando".
-	CommandName func(text string) string
-	Metrics     Metrics      // optional
-	Logger      *slog.Logger // default slog.Default()
+	Logger   *slog.Logger // default slog.Default()
 }
 
 // Bot runs the adapters, answers their commands with the handler, and
@@ -34,20 +23,14 @@ type Bot struct {
 	handler  Handler
 	adapters map[datosbot.Platform]Adapter
 	order    []Adapter
-	name     func(string) string
-	metrics  Metrics
 	log      *slog.Logger
 }
 
 // New returns a Bot.
 func New(cfg Config) *Bot {
-	b := &Bot{handler: cfg.Handler, adapters: map[datosbot.Platform]Adapter{}, order: cfg.Adapters,
-		name: cfg.CommandName, metrics: cfg.Metrics, log: cfg.Logger}
+	b := &Bot{handler: cfg.Handler, adapters: map[datosbot.Platform]Adapter{}, order: cfg.Adapters, log: cfg.Logger}
 	for _, a := range cfg.Adapters {
 		b.adapters[a.Platform()] = a
-	}
-	if b.name == nil {
-		b.name = func(string) string { return "comando" }
 	}
 	if b.log == nil {
 		b.log = slog.Default()
@@ -61,30 +44,8 @@ func (b *Bot) Adapter(p datosbot.Platform) (Adapter, bool) {
 	return a, ok
 }
 
-// Handle answers one command with metrics, logging and panic recovery. The
-// adapters call it through Run.
-func (b *Bot) Handle(ctx context.Context, req datosbot.Request) (reply datosbot.Reply) {
-	start := time.Now()
-	name := b.name(req.Text)
-	defer func() {
-		if p := recover(); p != nil {
-			b.log.ErrorContext(ctx, "command panicked", "command", name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			reply = datosbot.Reply{Text: datosbot.ErrorMessage(errors.New("panic")), Error: datosbot.EINTERNAL}
-		}
-		result := "ok"
-		if reply.Error != "" {
-			result = reply.Error
-		}
-		if b.metrics != nil {
-			b.metrics.ObserveCommand(name, result, time.Since(start))
-		}
-		b.log.InfoContext(ctx, "command", "command", name, "result", result, "user", req.User,
-			"channel", req.Channel, "duration", time.Since(start))
-	}()
-	return b.handler.Handle(ctx, req)
-}
-
-// Run runs every adapter until ctx is done. An adapter that stops early
+// Run runs every adapter until ctx is done, each answering its commands
+// with the handler (which measures and logs them: commands.Service). An adapter that stops early
 // (the console at end of input) does not stop the others.
 func (b *Bot) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
@@ -92,7 +53,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := a.Run(ctx, HandlerFunc(b.Handle)); err != nil && ctx.Err() == nil {
+			if err := a.Run(ctx, b.handler); err != nil && ctx.Err() == nil {
 				b.log.Error("adapter stopped", "platform", a.Platform(), "err", err)
 			}
 		}()

@@ -146,11 +146,9 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 	m.Service = commands.New(commands.Config{
 		Store: store, Poster: &poster, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
-		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, failures),
+		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, failures), Metrics: metrics,
 	})
-	camps := commands.RegisterCampaigns(m.Service, store)
-	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, CommandName: m.Service.CommandName,
-		Metrics: metrics, Logger: logger})
+	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
 
 	// Every post of the bot (publicar, campaigns, reminders, summaries)
 	// goes through the durable outbox, delivered by the adapters.
@@ -175,7 +173,7 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 		}, Collect: m.collectOutbox})
 	mux := http.NewServeMux()
 	api.Routes(mux)
-	api.CampaignRoutes(mux, camps)
+	api.CampaignRoutes(mux, m.Service.Campaigns())
 	m.Bot.Routes(mux)
 
 	m.listener, err = net.Listen("tcp", cfg.Addr)
