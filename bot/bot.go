@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-
-	"github.com/datosbot/datosbot"
 )
 
 // Config configures a Bot. Handler is required.
@@ -17,36 +15,27 @@ type Config struct {
 	Logger   *slog.Logger // default slog.Default()
 }
 
-// Bot runs the adapters, answers their commands with the handler, and
-// routes the bot's own posts to the adapter of each channel's platform.
+// Bot runs the adapters and answers their commands with the handler. The
+// bot's own posts go through a Router instead.
 type Bot struct {
-	handler  Handler
-	adapters map[datosbot.Platform]Adapter
-	order    []Adapter
-	log      *slog.Logger
+	handler Handler
+	order   []Adapter
+	log     *slog.Logger
 }
 
 // New returns a Bot.
 func New(cfg Config) *Bot {
-	b := &Bot{handler: cfg.Handler, adapters: map[datosbot.Platform]Adapter{}, order: cfg.Adapters, log: cfg.Logger}
-	for _, a := range cfg.Adapters {
-		b.adapters[a.Platform()] = a
-	}
+	b := &Bot{handler: cfg.Handler, order: cfg.Adapters, log: cfg.Logger}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
 	return b
 }
 
-// Adapter returns the adapter of platform p, if it runs.
-func (b *Bot) Adapter(p datosbot.Platform) (Adapter, bool) {
-	a, ok := b.adapters[p]
-	return a, ok
-}
-
 // Run runs every adapter until ctx is done, each answering its commands
-// with the handler (which measures and logs them: commands.Service). An adapter that stops early
-// (the console at end of input) does not stop the others.
+// with the handler (commands.Service, which also measures and logs them).
+// An adapter that stops early (the console at end of input) does not stop
+// the others.
 func (b *Bot) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, a := range b.order {
@@ -81,15 +70,4 @@ func (b *Bot) Ready() error {
 		}
 	}
 	return nil
-}
-
-// Deliver posts one message through the adapter of its channel's platform.
-// The durable outbox of package reminders calls it; the adapter's typed
-// errors (rate limit, permanent, moved) pass through unchanged.
-func (b *Bot) Deliver(ctx context.Context, m datosbot.Message) error {
-	a, ok := b.adapters[m.Channel.Platform()]
-	if !ok {
-		return &datosbot.PermanentError{Channel: m.Channel, Reason: "la plataforma " + string(m.Channel.Platform()) + " no está configurada en este servidor"}
-	}
-	return a.Post(ctx, m)
 }

@@ -42,7 +42,7 @@ func TestDeliverRoutesByPlatform(t *testing.T) {
 	sl := &fakeAdapter{platform: datosbot.Slack}
 	wait := &datosbot.RateLimitError{RetryAfter: 2 * time.Second}
 	tg := &fakeAdapter{platform: datosbot.Telegram, fail: []error{wait}}
-	b := bot.New(bot.Config{Handler: bot.HandlerFunc(nil), Adapters: []bot.Adapter{sl, tg}})
+	b := bot.NewRouter(sl, tg)
 	ctx := context.Background()
 	if err := b.Deliver(ctx, datosbot.Message{Key: "1", Channel: "slack:C1"}); err != nil {
 		t.Fatal(err)

@@ -253,7 +253,7 @@ func TestDeliverPicksTheChannelsPlatform(t *testing.T) {
 		}
 		return nil
 	}}
-	b := bot.New(bot.Config{Handler: bot.HandlerFunc(nil), Adapters: []bot.Adapter{sl, tg}})
+	b := bot.NewRouter(sl, tg)
 
 	tests := []struct {
 		name      string
