@@ -341,7 +341,8 @@ func TestReminderDrill(t *testing.T) {
 	if n := strings.Count(c.out.String(), "[bot → #canal-inegi]"); n != 1 {
 		t.Errorf("canal-inegi got %d posts, want exactly one reminder", n)
 	}
-	// /metrics shows the outbox's figures: the reminder and the notice sent.
+	// /metrics shows the outbox's figures: the reminder and the notice sent,
+	// cumulative counts as counters, the queue's level as gauges.
 	var metrics string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Get("http://" + c.m.Addr() + "/metrics")
@@ -350,12 +351,14 @@ func TestReminderDrill(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if metrics = string(b); strings.Contains(metrics, "\ndatosbot_outbox_sent 2\n") {
+		if metrics = string(b); strings.Contains(metrics, "\ndatosbot_outbox_sent_total 2\n") {
 			break
 		}
 	}
-	for _, want := range []string{"\ndatosbot_outbox_sent 2\n", "\ndatosbot_outbox_queued 0\n", "\ndatosbot_outbox_failed 0\n",
-		"\ndatosbot_outbox_uncertain 0\n", "# TYPE datosbot_outbox_in_flight gauge"} {
+	for _, want := range []string{"\ndatosbot_outbox_sent_total 2\n", "\ndatosbot_outbox_queued 0\n", "\ndatosbot_outbox_failed_total 0\n",
+		"\ndatosbot_outbox_uncertain_total 0\n", "# TYPE datosbot_outbox_in_flight gauge", "# TYPE datosbot_outbox_sent_total counter",
+		"# TYPE datosbot_commands_total counter", "\ndatosbot_commands_total{command=\"anunciar\",result=\"ok\"} 1\n",
+		"# TYPE go_goroutines gauge", "# TYPE process_cpu_seconds_total counter"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q:\n%s", strings.TrimSpace(want), metrics)
 		}
