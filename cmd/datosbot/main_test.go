@@ -301,6 +301,26 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 			t.Errorf("%s: error leaks a secret: %q", name, msg)
 		}
 	}
+	// REDIS_URL is read by go-redis' parsers at configuration: a form that
+	// would fail at the first connection stops the start here.
+	for raw, ok := range map[string]bool{
+		"redis://127.0.0.1:6379/0":                      true,
+		"unix:///run/redis/redis.sock?db=1":             true,
+		"redis://a:7000,b:7001":                         true,
+		"redis://s1:26379,s2:26379?master_name=primary": true,
+		"unix://":                                       false,
+		"redis://a:7000,b:7001/2":                       false,
+		"redis://h?dial_timeout=pronto":                 false,
+		"redis://h?pool=3":                              false,
+	} {
+		_, err := LoadConfig(env(map[string]string{"REDIS_URL": raw}))
+		if ok && err != nil {
+			t.Errorf("REDIS_URL=%s refused: %v", raw, err)
+		}
+		if !ok && (err == nil || !strings.HasPrefix(err.Error(), "configuración inválida: REDIS_URL: ")) {
+			t.Errorf("REDIS_URL=%s: error %v, want a configuration error naming REDIS_URL", raw, err)
+		}
+	}
 	cfg, err := LoadConfig(env(nil))
 	if err != nil || !cfg.Console || cfg.Addr != ":8080" || cfg.GraceDays != 5 || cfg.Loc.String() != "America/Mexico_City" {
 		t.Errorf("defaults = %+v, %v", cfg, err)
