@@ -308,10 +308,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"unix:///run/redis/redis.sock?db=1":             true,
 		"redis://a:7000,b:7001":                         true,
 		"redis://s1:26379,s2:26379?master_name=primary": true,
-		"unix://":                                       false,
-		"redis://a:7000,b:7001/2":                       false,
-		"redis://h?dial_timeout=pronto":                 false,
-		"redis://h?pool=3":                              false,
+		"unix://":                       false,
+		"redis://a:7000,b:7001/2":       false,
+		"redis://h?dial_timeout=pronto": false,
+		"redis://h?pool=3":              false,
 	} {
 		_, err := LoadConfig(env(map[string]string{"REDIS_URL": raw}))
 		if ok && err != nil {
