@@ -611,23 +611,14 @@ func (cc *Campaigns) afterWithdraw(ctx context.Context, a datosbot.Action) {
 	}
 }
 
-// statusFields lists the institution's open campaigns in estado.
-func (cc *Campaigns) statusFields(ctx context.Context, inst datosbot.Institution) ([]datosbot.Field, error) {
-	cs, err := cc.store.OpenCampaignsFor(ctx, inst.Key)
-	if err != nil {
-		return nil, err
-	}
+// campaignFields lists an institution's open campaigns in estado, with
+// what it still has to do in each.
+func campaignFields(cs []datosbot.CampaignProgress) []datosbot.Field {
 	var out []datosbot.Field
-	for _, c := range cs {
-		ts, err := cc.store.CampaignTargets(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		status := datosbot.StatusPendiente
-		for _, t := range ts {
-			if t.Institution == inst.Key {
-				status = t.Status
-			}
+	for _, p := range cs {
+		c, status := p.Campaign, p.Target.Status
+		if status == "" {
+			status = datosbot.StatusPendiente
 		}
 		v := fmt.Sprintf("%s: %s, fecha límite %s", c.Title, status, c.Deadline.LongDate())
 		switch status {
@@ -638,5 +629,5 @@ func (cc *Campaigns) statusFields(ctx context.Context, inst datosbot.Institution
 		}
 		out = append(out, datosbot.Field{Label: "Campaña " + c.ID, Value: v})
 	}
-	return out, nil
+	return out
 }
