@@ -141,27 +141,7 @@ func (s *Service) Handle(ctx context.Context, req datosbot.Request) (reply datos
 			s.log.ErrorContext(ctx, "command panicked", "command", name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			reply = datosbot.Reply{Text: datosbot.ErrorMessage(errors.New("panic")), Error: datosbot.EINTERNAL}
 		}
-		result := "ok"
-		if reply.Error != "" {
-			result = reply.Error
-		}
-		d := time.Since(start)
-		if s.metrics != nil {
-			s.metrics.ObserveCommand(name, result, d)
-		}
-		s.log.InfoContext(ctx, "command", "command", name, "result", result, "user", req.User,
-			"channel", req.Channel, "duration", d)
-		if s.log.Enabled(ctx, slog.LevelDebug) {
-			// Request-level detail, never the user's text (it may hold
-			// personal data): its shape and what the reply carried.
-			keys := make([]string, 0, len(in.Opts))
-			for k := range in.Opts {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			s.log.DebugContext(ctx, "command detail", "command", name, "private", req.Private, "text_bytes", len(req.Text),
-				"args", len(in.Args), "options", keys, "reply_fields", len(reply.Fields), "reply_buttons", len(reply.Buttons), "form", reply.Form)
-		}
+		s.record(ctx, req, name, in, reply, time.Since(start))
 	}()
 	var err error
 	if len(req.Text) > datosbot.MaxTextLen {
@@ -185,6 +165,30 @@ func (s *Service) Handle(ctx context.Context, req datosbot.Request) (reply datos
 		return datosbot.Reply{Text: datosbot.ErrorMessage(err), Error: datosbot.ErrorCode(err)}
 	}
 	return reply
+}
+
+// record measures one command and logs it: one line at info, the
+// request's detail at debug, never the user's text (it may hold personal
+// data).
+func (s *Service) record(ctx context.Context, req datosbot.Request, name string, in Invocation, reply datosbot.Reply, d time.Duration) {
+	result := "ok"
+	if reply.Error != "" {
+		result = reply.Error
+	}
+	if s.metrics != nil {
+		s.metrics.ObserveCommand(name, result, d)
+	}
+	s.log.InfoContext(ctx, "command", "command", name, "result", result, "user", req.User, "channel", req.Channel, "duration", d)
+	if !s.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	keys := make([]string, 0, len(in.Opts))
+	for k := range in.Opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	s.log.DebugContext(ctx, "command detail", "command", name, "private", req.Private, "text_bytes", len(req.Text),
+		"args", len(in.Args), "options", keys, "reply_fields", len(reply.Fields), "reply_buttons", len(reply.Buttons), "form", reply.Form)
 }
 
 // run checks that the caller may run cmd and runs it.
