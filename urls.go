@@ -259,3 +259,29 @@ func IsTrackingParam(name string) bool {
 	name = asciiLower(name)
 	return strings.HasPrefix(name, "utm_") || trackingParams[name]
 }
+
+// MaxDataURLs bounds the data URLs of one action or campaign.
+const MaxDataURLs = 10
+
+// ValidateDataURLs validates a list of data URLs (see ValidateDataURL) and
+// returns their stored forms in order, each once (SameURL). The length is
+// checked before any URL is parsed, so a list far over the limit costs
+// nothing, and repeats are found with a map, so the cost is linear.
+func ValidateDataURLs(raws []string, hosts []string) ([]string, error) {
+	if len(raws) > MaxDataURLs {
+		return nil, Errorf(EINVALID, "Son demasiadas URLs de datos: %d (máximo %d). Deje solo las de los conjuntos de datos que se comunican, o divida en varias.", len(raws), MaxDataURLs)
+	}
+	out := make([]string, 0, len(raws))
+	seen := make(map[string]bool, len(raws))
+	for _, raw := range raws {
+		u, err := ValidateDataURL(raw, hosts)
+		if err != nil {
+			return nil, err
+		}
+		if k := NormalizeURL(u); !seen[k] {
+			seen[k] = true
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}

@@ -1,6 +1,8 @@
 package datosbot_test
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -208,5 +210,70 @@ func TestIsTrackingParam(t *testing.T) {
 		if got := datosbot.IsTrackingParam(name); got != want {
 			t.Errorf("IsTrackingParam(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// realDataURLs returns n distinct real-shaped data URLs.
+func realDataURLs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "https://www.datos.gob.mx/dataset/conjunto_" + strconv.Itoa(i) + "?utm_source=twitter"
+	}
+	return out
+}
+
+func TestValidateDataURLsRepeatsAndLimit(t *testing.T) {
+	got, err := datosbot.ValidateDataURLs([]string{
+		"https://www.datos.gob.mx/dataset/accidentes_transito?utm_source=twitter",
+		"https://datos.gob.mx/busca/dataset/asegurados-en-el-imss",
+		"https://WWW.DATOS.GOB.MX./dataset/accidentes_transito/",
+		"http://datos.gob.mx/busca/dataset/asegurados-en-el-imss?fbclid=1",
+	}, datosbot.DefaultDataHosts)
+	want := []string{"https://www.datos.gob.mx/dataset/accidentes_transito", "https://datos.gob.mx/busca/dataset/asegurados-en-el-imss"}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("ValidateDataURLs = %q, %v; want %q (repeats dropped, first form kept)", got, err, want)
+	}
+	if _, err := datosbot.ValidateDataURLs(realDataURLs(datosbot.MaxDataURLs), datosbot.DefaultDataHosts); err != nil {
+		t.Errorf("%d URLs refused: %v", datosbot.MaxDataURLs, err)
+	}
+	_, err = datosbot.ValidateDataURLs(realDataURLs(datosbot.MaxDataURLs+1), datosbot.DefaultDataHosts)
+	if datosbot.ErrorCode(err) != datosbot.EINVALID || !strings.Contains(datosbot.ErrorMessage(err), "máximo 10") {
+		t.Errorf("%d URLs: err = %v, want the limit named", datosbot.MaxDataURLs+1, err)
+	}
+}
+
+// TestValidateDataURLsRefusesLongListsBeforeWork: a list far over the limit
+// (30,000 URLs fit in the API's 1 MiB body) costs what a shorter one over the
+// limit costs, counted in allocations, and less than parsing one URL: no URL
+// is parsed.
+func TestValidateDataURLsRefusesLongListsBeforeWork(t *testing.T) {
+	over, farOver := realDataURLs(1_000), realDataURLs(30_000)
+	allocs := func(urls []string) float64 {
+		return testing.AllocsPerRun(20, func() {
+			if _, err := datosbot.ValidateDataURLs(urls, datosbot.DefaultDataHosts); err == nil {
+				t.Fatal("over the limit and accepted")
+			}
+		})
+	}
+	one := testing.AllocsPerRun(20, func() { _, _ = datosbot.ValidateDataURL(over[0], datosbot.DefaultDataHosts) })
+	if a, b := allocs(over), allocs(farOver); b > a || a >= one {
+		t.Errorf("allocations: %v for %d URLs, %v for %d, %v to validate one URL; want the refusals equal and cheaper than one URL",
+			a, len(over), b, len(farOver), one)
+	}
+}
+
+func BenchmarkValidateDataURLsFarOverLimit(b *testing.B) {
+	urls := realDataURLs(30_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = datosbot.ValidateDataURLs(urls, datosbot.DefaultDataHosts)
+	}
+}
+
+func BenchmarkValidateDataURLsAtLimit(b *testing.B) {
+	urls := realDataURLs(datosbot.MaxDataURLs)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = datosbot.ValidateDataURLs(urls, datosbot.DefaultDataHosts)
 	}
 }

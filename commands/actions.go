@@ -52,13 +52,9 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID,
 			"Faltan URLs: escriba primero la URL directa de los datos y luego la URL de la publicación.\nEjemplo: /datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/mi_institucion/status/123\n%s", datosbot.URLRule)
 	}
-	var data []string
-	for _, raw := range dataRaw {
-		u, err := datosbot.ValidateDataURL(raw, s.hosts)
-		if err != nil {
-			return datosbot.Reply{}, err
-		}
-		data = append(data, u)
+	data, err := datosbot.ValidateDataURLs(dataRaw, s.hosts)
+	if err != nil {
+		return datosbot.Reply{}, err
 	}
 	evidence, err := datosbot.ValidateEvidenceURL(urls[0])
 	if err != nil {
