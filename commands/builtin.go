@@ -47,7 +47,7 @@ func liaison(c *Caller) bool { return c.Liaison() }
 
 // order is the order of ayuda.
 var order = []string{"anunciar", "estado", "acciones", "retirar", "publicar", "enterado", "campana", "reporte",
-	"canal", "invitar", "institucion", "unirme", "ayuda"}
+	"canal", "invitar", "institucion", "tablero", "unirme", "ayuda"}
 
 func (s *Service) help(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
 	if len(in.Args) > 0 {

@@ -217,6 +217,7 @@ var whoMay = map[string]string{
 	"reporte":     "Los reportes son para la Unidad y la Coordinación.",
 	"campana":     "Las campañas las lanzan la Unidad y la Coordinación.",
 	"enterado":    "Confirman campañas los enlaces de las instituciones.",
+	"tablero":     "El tablero es para la Unidad, la Coordinación y los enlaces de las instituciones; si es enlace, pida una invitación y use /datos unirme <código>.",
 }
 
 // Caller is who runs a command and what they may do.

@@ -149,6 +149,12 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, failures),
 	})
 	camps := commands.RegisterCampaigns(m.Service, store)
+	board, err := newDashboard(cfg, store, admins, now, failures, logger)
+	if err != nil {
+		store.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	commands.RegisterTablero(m.Service, board)
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, CommandName: m.Service.CommandName,
 		Metrics: metrics, Logger: logger})
 
@@ -177,6 +183,7 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 	api.Routes(mux)
 	api.CampaignRoutes(mux, camps)
 	m.Bot.Routes(mux)
+	board.Routes(mux)
 
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
