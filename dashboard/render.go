@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -34,12 +35,20 @@ func stylesheet() string { return "style.css?v=" + styleSum }
 // pages are the page templates, each parsed with the layout.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"message"} {
-		t := template.New(name).Funcs(template.FuncMap{"stylesheet": stylesheet})
+	for _, name := range []string{"message", "cumplimiento", "campanas", "institucion", "reporte"} {
+		t := template.New(name).Funcs(template.FuncMap{"stylesheet": stylesheet, "acciones": acciones})
 		out[name] = template.Must(t.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out
 }()
+
+// acciones counts actions in Spanish: "1 acción", "3 acciones".
+func acciones(n int) string {
+	if n == 1 {
+		return "1 acción"
+	}
+	return strconv.Itoa(n) + " acciones"
+}
 
 // staticHandler serves the embedded assets.
 func staticHandler() http.Handler {

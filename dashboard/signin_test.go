@@ -47,7 +47,7 @@ func TestSignInLinkSetsSessionAndIsUsedOnce(t *testing.T) {
 	if page.Code != http.StatusOK {
 		t.Fatalf("/tablero with the session = %d:\n%s", page.Code, page.Body.String())
 	}
-	mustContain(t, "/tablero", page.Body.String(), "inegi, shcp")
+	mustContain(t, "/tablero", page.Body.String(), "Instituto Nacional de Estadística y Geografía", "Secretaría de Hacienda")
 
 	again := e.get(link, nil)
 	if again.Code != http.StatusGone {
@@ -236,11 +236,13 @@ func TestRoles(t *testing.T) {
 		has    []string
 		hasNot []string
 	}{
-		{"unidad sees all", string(unidad), "/tablero", 200, []string{"inegi", "shcp", "imss"}, nil},
-		{"coordinacion sees all", string(coord), "/tablero", 200, []string{"inegi", "shcp"}, nil},
-		{"liaison sees its own", string(ana), "/tablero", 200, []string{"inegi"}, []string{"shcp"}},
-		{"liaison's institution page", string(ana), "/tablero/institucion/inegi", 200, []string{"inegi"}, nil},
+		{"unidad sees all", string(unidad), "/tablero", 200, []string{`data-institucion="inegi"`, `data-institucion="shcp"`, `data-institucion="imss"`}, nil},
+		{"coordinacion sees all", string(coord), "/tablero", 200, []string{`data-institucion="inegi"`, `data-institucion="shcp"`}, nil},
+		{"liaison sees its own", string(ana), "/tablero", 200, []string{`data-institucion="inegi"`}, []string{`data-institucion="shcp"`, "Hacienda"}},
+		{"liaison's institution page", string(ana), "/tablero/institucion/inegi", 200, []string{"2026-10-01", "slack:C0INEGI"}, nil},
 		{"liaison at another institution", string(ana), "/tablero/institucion/shcp", 403, []string{"solo puede ver"}, []string{"Hacienda"}},
+		{"liaison's report", string(ana), "/tablero/reporte", 200, []string{"inegi"}, []string{"shcp"}},
+		{"liaison's csv", string(ana), "/tablero?formato=csv", 200, []string{"inegi,"}, []string{"shcp"}},
 		{"no role any more", string(nobody), "/tablero", 403, []string{"invitación"}, []string{"inegi"}},
 	}
 	for _, tt := range tests {
