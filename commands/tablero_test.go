@@ -21,7 +21,7 @@ func (s *signIns) SignInLink(_ context.Context, u datosbot.UserID) (string, time
 func TestTableroGivesAPrivateLinkToItsCaller(t *testing.T) {
 	h := newHarness(t)
 	si := &signIns{}
-	commands.RegisterTablero(h.svc, si)
+	h.svc = commands.New(commands.Config{Store: h.store, Poster: h, Now: h.clock.Now, Loc: mexico, Admins: []datosbot.UserID{admin}, SignIn: si})
 	h.ok(admin, canal, "institucion alta inegi INEGI")
 	h.ok(admin, canal, "canal vincular inegi")
 	liaison := datosbot.UserID("console:ana")

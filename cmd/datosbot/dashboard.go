@@ -8,6 +8,7 @@ import (
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/dashboard"
+	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage"
 )
 
@@ -26,16 +27,13 @@ func publicURL(v string) (string, error) {
 }
 
 // newDashboard builds the dashboard over the store; its failed deliveries
-// come from the outbox once it exists.
+// come from the outbox.
 func newDashboard(cfg Config, store *storage.Store, admins []datosbot.UserID, now func() time.Time,
-	df *deliveryFailures, logger *slog.Logger) (*dashboard.Server, error) {
+	outbox *reminders.Outbox, logger *slog.Logger) (*dashboard.Server, error) {
 	board, err := dashboard.New(dashboard.Config{Store: store, PublicURL: cfg.PublicURL, Admins: admins, Now: now,
 		Loc: cfg.Loc, GraceDays: graceDays(cfg.GraceDays), Logger: logger,
 		Failures: func(ctx context.Context, chs []datosbot.ChannelID) ([]dashboard.Failure, error) {
-			if df.outbox == nil {
-				return nil, nil
-			}
-			fs, err := df.outbox.DeliveryFailures(ctx, chs)
+			fs, err := outbox.DeliveryFailures(ctx, chs)
 			out := make([]dashboard.Failure, len(fs))
 			for i, f := range fs {
 				out[i] = dashboard.Failure{Channel: f.Channel, Reason: f.Reason, At: f.At}
