@@ -27,13 +27,13 @@ func publicURL(v string) (string, error) {
 }
 
 // newDashboard builds the dashboard over the store; its failed deliveries
-// come from the outbox.
+// come from the outbox, which exists by the time a page is served.
 func newDashboard(cfg Config, store *storage.Store, admins []datosbot.UserID, now func() time.Time,
-	outbox *reminders.Outbox, logger *slog.Logger) (*dashboard.Server, error) {
+	outbox func() *reminders.Outbox, logger *slog.Logger) (*dashboard.Server, error) {
 	board, err := dashboard.New(dashboard.Config{Store: store, PublicURL: cfg.PublicURL, Admins: admins, Now: now,
 		Loc: cfg.Loc, GraceDays: graceDays(cfg.GraceDays), Logger: logger,
 		Failures: func(ctx context.Context, chs []datosbot.ChannelID) ([]dashboard.Failure, error) {
-			fs, err := outbox.DeliveryFailures(ctx, chs)
+			fs, err := outbox().DeliveryFailures(ctx, chs)
 			out := make([]dashboard.Failure, len(fs))
 			for i, f := range fs {
 				out[i] = dashboard.Failure{Channel: f.Channel, Reason: f.Reason, At: f.At}

@@ -122,10 +122,16 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		adapters = append(adapters, con)
 	}
 
+	// The dashboard reads failed deliveries from the outbox, made below.
+	board, err := newDashboard(cfg, store, admins, now, func() *reminders.Outbox { return m.Outbox }, logger)
+	if err != nil {
+		return nil, err
+	}
+
 	if cfg.Slack() {
 		// The signature window uses the real clock, never DATOSBOT_NOW.
 		sl, err := slack.New(slack.Config{BotToken: cfg.SlackBotToken, SigningSecret: cfg.SlackSigningSecret,
-			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger})
+			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger, Home: board})
 		if err != nil {
 			return nil, fmt.Errorf("configuración inválida: SLACK_BOT_TOKEN: %v", err)
 		}
@@ -138,7 +144,6 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 
 	var tg *telegram.Adapter
 	if cfg.Telegram() {
-		var err error
 		tg, err = telegram.New(ctx, telegram.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
 			WebhookSecret: cfg.TelegramWebhookSecret, WebhookURL: cfg.TelegramWebhookURL,
 			Deduper: store, Lease: store, Holder: replicaID(), Logger: logger,
@@ -163,10 +168,6 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		},
 		Observe: func(p datosbot.Platform, result string) { metrics.ObserveDelivery(string(p), result) },
 	})
-	board, err := newDashboard(cfg, store, admins, now, m.Outbox, logger)
-	if err != nil {
-		return nil, err
-	}
 	m.Service = commands.New(commands.Config{
 		Store: store, Poster: m.Outbox, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
