@@ -51,7 +51,7 @@ type heatMap struct {
 
 func (s *Server) today() datosbot.Date { return datosbot.DateOf(s.now(), s.loc) }
 
-// visible returns the active institutions the viewer may see, by key.
+// visible returns the active institutions the viewer may see, sorted by name.
 func (s *Server) visible(ctx context.Context, v *viewer) ([]datosbot.Institution, error) {
 	all, err := s.store.Institutions(ctx)
 	if err != nil {
@@ -63,7 +63,11 @@ func (s *Server) visible(ctx context.Context, v *viewer) ([]datosbot.Institution
 			out = append(out, in)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	// By name, as people read them; the key breaks ties.
+	sort.Slice(out, func(i, j int) bool {
+		a, b := datosbot.Fold(out[i].Name), datosbot.Fold(out[j].Name)
+		return a < b || a == b && out[i].Key < out[j].Key
+	})
 	return out, nil
 }
 
