@@ -22,11 +22,15 @@ import (
 
 // Store is what the dashboard reads and writes; storage.Store implements it.
 type Store interface {
-	Institutions(ctx context.Context) ([]datosbot.Institution, error)
 	Institution(ctx context.Context, key string) (datosbot.Institution, error)
 	// Actions returns the actions of institution key ("" for all) dated in
 	// bimester b (zero for all bimesters).
 	Actions(ctx context.Context, key string, b datosbot.Bimester) ([]datosbot.Action, error)
+	// InstitutionList returns every institution without its channels.
+	InstitutionList(ctx context.Context) ([]datosbot.Institution, error)
+	// ActionsIn returns the actions of every institution dated in each of
+	// bims, indexed like bims, in a few round trips whatever their number.
+	ActionsIn(ctx context.Context, bims []datosbot.Bimester) ([][]datosbot.Action, error)
 	Campaigns(ctx context.Context, openOnly bool) ([]datosbot.Campaign, error)
 	CampaignTargets(ctx context.Context, id string) ([]datosbot.CampaignTarget, error)
 	Memberships(ctx context.Context, user datosbot.UserID) ([]datosbot.Membership, error)

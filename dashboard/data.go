@@ -53,45 +53,50 @@ func (s *Server) today() datosbot.Date { return datosbot.DateOf(s.now(), s.loc) 
 
 // visible returns the active institutions the viewer may see, sorted by name.
 func (s *Server) visible(ctx context.Context, v *viewer) ([]datosbot.Institution, error) {
-	all, err := s.store.Institutions(ctx)
+	all, err := s.store.InstitutionList(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]datosbot.Institution, 0, len(all))
+	type named struct {
+		folded string
+		in     datosbot.Institution
+	}
+	shown := make([]named, 0, len(all))
 	for _, in := range all {
 		if in.Active && v.sees(in.Key) {
-			out = append(out, in)
+			shown = append(shown, named{datosbot.Fold(in.Name), in})
 		}
 	}
-	// By name, as people read them; the key breaks ties.
-	sort.Slice(out, func(i, j int) bool {
-		a, b := datosbot.Fold(out[i].Name), datosbot.Fold(out[j].Name)
-		return a < b || a == b && out[i].Key < out[j].Key
+	// By name, as people read them (folded once, not in every comparison);
+	// the key breaks ties.
+	sort.Slice(shown, func(i, j int) bool {
+		a, b := shown[i], shown[j]
+		return a.folded < b.folded || a.folded == b.folded && a.in.Key < b.in.Key
 	})
+	out := make([]datosbot.Institution, len(shown))
+	for i, n := range shown {
+		out[i] = n.in
+	}
 	return out, nil
 }
 
-// bimesterActions reads the actions of bims for the viewer, one store call
-// per bimester (all institutions at once) for central people and one per
-// institution and bimester for a liaison, who sees a few; the calls run
+// bimesterActions reads the actions of bims for the viewer: for central
+// people with ActionsIn (a few round trips for every institution), for a
+// liaison, who sees a few, one call per institution and bimester, run
 // concurrently. The result is indexed like bims.
 func (s *Server) bimesterActions(ctx context.Context, v *viewer, insts []datosbot.Institution, bims []datosbot.Bimester) ([][]datosbot.Action, error) {
-	keys := []string{""}
-	if !v.Central {
-		keys = keys[:0]
-		for _, in := range insts {
-			keys = append(keys, in.Key)
-		}
+	if v.Central {
+		return s.store.ActionsIn(ctx, bims)
 	}
 	out := make([][]datosbot.Action, len(bims))
-	errs := make([]error, len(bims)*len(keys))
+	errs := make([]error, len(bims)*len(insts))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i, b := range bims {
-		for j, k := range keys {
+		for j, in := range insts {
 			wg.Go(func() {
-				as, err := s.store.Actions(ctx, k, b)
-				errs[i*len(keys)+j] = err
+				as, err := s.store.Actions(ctx, in.Key, b)
+				errs[i*len(insts)+j] = err
 				mu.Lock()
 				out[i] = append(out[i], as...)
 				mu.Unlock()
@@ -209,7 +214,7 @@ func (c campaignView) Widths() [3]int {
 // loadCampaigns reads every campaign that targets an institution the
 // viewer sees, open ones first, each newest first.
 func (s *Server) loadCampaigns(ctx context.Context, v *viewer) ([]campaignView, error) {
-	insts, err := s.store.Institutions(ctx)
+	insts, err := s.store.InstitutionList(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func (s *Server) Overview(ctx context.Context, user datosbot.UserID) (datosbot.O
 	b := datosbot.BimesterOfDate(today)
 	ov := datosbot.Overview{User: user, Central: v.Central, Bimester: b,
 		DaysLeft: today.DaysUntil(b.LastDay()) + 1, DashboardURL: s.URL("/tablero")}
-	all, err := s.store.Institutions(ctx)
+	all, err := s.store.InstitutionList(ctx)
 	if err != nil {
 		return ov, err
 	}

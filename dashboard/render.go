@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -74,13 +75,26 @@ type view struct {
 	Zone      string
 }
 
+// buffers hold pages while they render, so that a template error can still
+// answer 500; pooled because a heat map of thousands of institutions is
+// megabytes.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBuffer = 16 << 20
+
 // render writes page with status; a template error is an internal error
 // caught before anything is written.
 func (s *Server) render(w http.ResponseWriter, status int, page string, v view) {
 	now := s.now().In(s.loc)
 	v.Generated, v.Zone = now.Format("2006-01-02 15:04"), s.loc.String()
-	var buf bytes.Buffer
-	if err := pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			buffers.Put(buf)
+		}
+	}()
+	if err := pages[page].ExecuteTemplate(buf, "layout", v); err != nil {
 		s.log.Error("dashboard template failed", "page", page, "err", err)
 		http.Error(w, "Error interno al mostrar la página.", http.StatusInternalServerError)
 		return
