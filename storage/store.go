@@ -67,6 +67,7 @@ type Store struct {
 // Open connects to Redis (cfg.URL) or starts the embedded store, and checks
 // that it answers.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	quietGoRedis() // before this process's first client
 	s := &Store{prefix: cfg.Prefix, clock: cfg.Now, log: cfg.Logger}
 	if s.prefix == "" {
 		s.prefix = "datosbot:"
@@ -87,7 +88,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, datosbot.Errorf(datosbot.EINVALID, "REDIS_URL no es válida: %v. Use por ejemplo redis://host:6379/0.", err)
 	}
-	s.rdb = redis.NewUniversalClient(opts)
+	s.rdb = opts.client()
 	if err := s.Ping(ctx); err != nil {
 		s.rdb.Close()
 		return nil, err

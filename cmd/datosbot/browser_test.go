@@ -66,6 +66,9 @@ func freeAddr(t *testing.T) string {
 // page. It leaves a screenshot of Cumplimiento at ScreenshotPath.
 func TestBrowserDashboard(t *testing.T) {
 	browser := chromium()
+	if browser == "" && os.Getenv("DATOSBOT_REQUIRE_CHROMIUM") != "" {
+		t.Fatal("no Chromium found, and DATOSBOT_REQUIRE_CHROMIUM is set (scripts/test.sh installs it)")
+	}
 	if browser == "" {
 		t.Skip("browser test skipped: no Chromium found (apt-get install chromium, as scripts/test.sh does, or set DATOSBOT_CHROMIUM)")
 	}

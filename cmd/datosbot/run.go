@@ -28,15 +28,21 @@ import (
 // Run is the testable main: it reads the configuration from getenv and
 // runs the sub-command in args until ctx is done.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	if cmd == "version" {
+		// The version needs no configuration, so it answers whatever the
+		// environment holds.
+		_, err := fmt.Fprintln(stdout, "datosbot", version)
+		return err
+	}
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	cmd := ""
-	if len(args) > 0 {
-		cmd = args[0]
-	}
 	switch cmd {
 	case "", "serve":
 		m, err := Start(ctx, cfg, stdin, stdout, logger)
@@ -51,9 +57,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return importState(ctx, cfg, args[1:], logger)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
-	case "version":
-		_, err := fmt.Fprintln(stdout, "datosbot", version)
-		return err
 	}
 	return fmt.Errorf("no conozco el subcomando %q: use datosbot (o datosbot serve), datosbot export [archivo], datosbot import <archivo>, datosbot healthcheck o datosbot version", cmd)
 }
@@ -92,7 +95,7 @@ type Main struct {
 func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, logger *slog.Logger) (*Main, error) {
 	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: cfg.Clock(), Logger: logger})
 	if err != nil {
-		return nil, fmt.Errorf("no se pudo abrir el almacenamiento: %w", err)
+		return nil, openError(err)
 	}
 	m, err := start(ctx, cfg, store, stdin, stdout, logger)
 	if err != nil {
@@ -133,7 +136,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		sl, err := slack.New(slack.Config{BotToken: cfg.SlackBotToken, SigningSecret: cfg.SlackSigningSecret,
 			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger, Home: board})
 		if err != nil {
-			return nil, fmt.Errorf("configuración inválida: SLACK_BOT_TOKEN: %v", err)
+			return nil, fmt.Errorf("configuración inválida: %w", namedError("SLACK_BOT_TOKEN", err))
 		}
 		// A token Slack rejects stops the start; an unreachable Slack does not.
 		if err := sl.CheckToken(ctx); err != nil {
@@ -153,7 +156,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 				}
 			}})
 		if err != nil {
-			return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %v", err)
+			return nil, namedError("TELEGRAM_BOT_TOKEN", err)
 		}
 		adapters = append(adapters, tg)
 	}
@@ -175,6 +178,9 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		SignIn: board,
 	})
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
+	if err := metrics.Register(outboxCollector(m.Outbox)); err != nil {
+		return nil, err
+	}
 	m.Scheduler = &reminders.Scheduler{Store: store, Outbox: m.Outbox, Calendar: cfg.Calendar, Now: now,
 		UnidadChannel: cfg.UnidadChannel, Logger: logger, Interval: cfg.tickInterval}
 
@@ -184,7 +190,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 				return err
 			}
 			return m.Bot.Ready()
-		}, Collect: m.collectOutbox})
+		}})
 	mux := http.NewServeMux()
 	api.Routes(mux)
 	api.CampaignRoutes(mux, m.Service.Campaigns())
@@ -222,35 +228,6 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		"console", cfg.Console, "slack", cfg.Slack(), "telegram", cfg.Telegram(), "api", len(cfg.APITokens) > 0,
 		"tz", cfg.Loc.String(), "now", now().Format(time.RFC3339))
 	return m, nil
-}
-
-// collectOutbox publishes the outbox's figures, read from the store and so
-// the same for every replica, as gauges on /metrics.
-func (m *Main) collectOutbox(ctx context.Context, metrics *httpapi.Metrics) error {
-	st, err := m.Outbox.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	for _, g := range []struct {
-		name, help string
-		v          int64
-	}{
-		{"queued", "Posts waiting in the outbox.", st.Queued},
-		{"in_flight", "Posts being delivered now.", st.InFlight},
-		{"enqueued", "Posts accepted by the outbox since the store was created.", st.Enqueued},
-		{"duplicates", "Posts skipped because their key was already enqueued or sent.", st.Duplicates},
-		{"sent", "Posts delivered.", st.Sent},
-		{"retried", "Transient delivery failures retried.", st.Retried},
-		{"rate_limited", "Posts the platform asked to delay (429).", st.RateLimited},
-		{"moved", "Posts redirected to a chat's new id.", st.Moved},
-		{"failed", "Posts given up: permanent errors or too many attempts.", st.Failed},
-		{"recovered", "Claims whose lease expired (a replica died or stalled).", st.Recovered},
-		{"uncertain", "Posts that may have gone out twice (crash between the platform's answer and the record).", st.Uncertain},
-		{"repeated", "Posts recorded twice: certain repeats.", st.Repeated},
-	} {
-		metrics.SetGauge("datosbot_outbox_"+g.name, g.help+" Across replicas.", float64(g.v))
-	}
-	return nil
 }
 
 // Addr returns the address the HTTP server listens on.
@@ -295,7 +272,7 @@ func storeKind(cfg Config) string {
 func export(ctx context.Context, cfg Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger, ReadOnly: true})
 	if err != nil {
-		return err
+		return openError(err)
 	}
 	defer store.Close(ctx)
 	snap, err := store.Export(ctx)
@@ -324,7 +301,7 @@ func importState(ctx context.Context, cfg Config, args []string, logger *slog.Lo
 	}
 	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger})
 	if err != nil {
-		return err
+		return openError(err)
 	}
 	if err := importSnapshot(ctx, store, b); err != nil {
 		err = fmt.Errorf("%s: %s", args[0], datosbot.ErrorMessage(err))
