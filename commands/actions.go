@@ -108,13 +108,9 @@ func parseAnnouncement(in Invocation, hosts []string, today datosbot.Date) (dato
 		return datosbot.Action{}, datosbot.Errorf(datosbot.EINVALID,
 			"Faltan URLs: escriba primero la URL directa de los datos y luego la URL de la publicación.\nEjemplo: /datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/mi_institucion/status/123\n%s", datosbot.URLRule)
 	}
-	var data []string
-	for _, raw := range dataRaw {
-		u, err := datosbot.ValidateDataURL(raw, hosts)
-		if err != nil {
-			return datosbot.Action{}, err
-		}
-		data = append(data, u)
+	data, err := datosbot.ValidateDataURLs(dataRaw, hosts)
+	if err != nil {
+		return datosbot.Action{}, err
 	}
 	evidence, err := datosbot.ValidateEvidenceURL(urls[0])
 	if err != nil {

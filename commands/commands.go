@@ -43,6 +43,9 @@ type Config struct {
 	Diagnose func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
 	// Metrics receives one observation per command; nil means none.
 	Metrics Metrics
+	// SignIn issues the dashboard's sign-in links for "tablero"; nil means
+	// the command says the dashboard is off.
+	SignIn SignIn
 	// Logger logs one line per command and internal errors; default
 	// slog.Default().
 	Logger *slog.Logger
@@ -69,6 +72,7 @@ type Service struct {
 	metrics   Metrics
 	log       *slog.Logger
 	campaigns *Campaigns
+	signIn    SignIn
 }
 
 // New returns a Service.
@@ -85,6 +89,7 @@ func New(cfg Config) *Service {
 		diagnose: cfg.Diagnose,
 		metrics:  cfg.Metrics,
 		log:      cfg.Logger,
+		signIn:   cfg.SignIn,
 	}
 	s.campaigns = &Campaigns{svc: s, store: cfg.Store}
 	if s.now == nil {
