@@ -51,6 +51,10 @@ func (a *Adapter) command(ctx context.Context, h bot.Handler, cmd slack.SlashCom
 
 // interaction handles a button press or a form submission.
 func (a *Adapter) interaction(ctx context.Context, h bot.Handler, ic slack.InteractionCallback, key string) any {
+	if !slackID(ic.User.ID) {
+		// Nobody to act as: a button or form is never run anonymously.
+		return nil
+	}
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:
 		if a.homeAction(ctx, h, ic, key) {

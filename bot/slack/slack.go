@@ -276,6 +276,11 @@ func (a *Adapter) socketEvent(ctx context.Context, h bot.Handler, evt socketmode
 		if !ok || evt.Request == nil {
 			return
 		}
+		if !commandFromSomeone(cmd) {
+			a.log.Warn("slack socket mode command without a user or channel ignored")
+			a.ack(*evt.Request, nil)
+			return
+		}
 		req := *evt.Request
 		a.wg.Go(func() {
 			payload := a.command(ctx, h, cmd, dedupeKey(req.Payload))

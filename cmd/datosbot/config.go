@@ -135,7 +135,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.DataHosts = nil
 		for _, h := range strings.Split(v, ",") {
 			h = strings.ToLower(strings.TrimSpace(h))
-			if h == "" || strings.ContainsAny(h, "/: ") {
+			if _, ok := datosbot.CanonicalHost(h); !ok || strings.ContainsAny(h, "/: ") {
 				return c, bad("DATOSBOT_DATA_HOSTS", "%q no es un nombre de servidor (use por ejemplo datos.gob.mx,www.datos.gob.mx)", h)
 			}
 			c.DataHosts = append(c.DataHosts, h)
