@@ -151,6 +151,10 @@ func (s *Service) Handle(ctx context.Context, req datosbot.Request) (reply datos
 	var err error
 	if len(req.Text) > datosbot.MaxTextLen {
 		err = datosbot.Errorf(datosbot.EINVALID, "El comando es demasiado largo (máximo %d caracteres). Acorte la nota.", datosbot.MaxTextLen)
+	} else if req.User.Platform() == "" || req.User.Local() == "" {
+		// The adapters refuse such requests; this keeps any other caller
+		// from running a command as nobody.
+		err = datosbot.Errorf(datosbot.EUNAUTHORIZED, "No sé quién envió este comando. Escríbalo de nuevo desde Slack, Telegram o la consola.")
 	} else {
 		in = Parse(req.Text)
 		if in.Name == "" {
