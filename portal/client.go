@@ -170,7 +170,9 @@ func (e *APIError) Error() string {
 }
 
 // NotFound reports whether the portal says the object does not exist.
-func (e *APIError) NotFound() bool { return e.Status == http.StatusNotFound || e.Type == "Not Found Error" }
+func (e *APIError) NotFound() bool {
+	return e.Status == http.StatusNotFound || e.Type == "Not Found Error"
+}
 
 // ErrBackoff is returned, wrapped, while the client waits out a 403, 429 or
 // 5xx answer and the caller's context does not allow waiting.

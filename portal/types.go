@@ -66,8 +66,12 @@ type Organization struct {
 
 // Tag, Group and Extra are the parts of a dataset a high-value rule reads.
 type (
-	Tag   struct{ Name string `json:"name"` }
-	Group struct{ Name string `json:"name"` }
+	Tag struct {
+		Name string `json:"name"`
+	}
+	Group struct {
+		Name string `json:"name"`
+	}
 	Extra struct {
 		Key   string `json:"key"`
 		Value string `json:"value"`
