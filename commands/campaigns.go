@@ -137,6 +137,11 @@ func (cc *Campaigns) CreateCampaign(ctx context.Context, actor datosbot.UserID, 
 		return c, false, datosbot.Errorf(datosbot.EINVALID, "Son demasiadas URLs de datos (máximo %d); divida la campaña.", maxCampaignURLs)
 	}
 	c.DataURLs = urls
+	// A campaign names data of any institution: only a URL the portal does
+	// not know is refused.
+	if _, err := s.checkData(ctx, datosbot.Institution{}, urls); err != nil {
+		return c, false, err
+	}
 	targets, err := cc.targets(ctx, c.Institutions)
 	if err != nil {
 		return c, false, err

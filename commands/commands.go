@@ -41,6 +41,9 @@ type Config struct {
 	Diagnose func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
 	// Logger logs internal errors; default slog.Default().
 	Logger *slog.Logger
+	// DataChecker checks data URLs against the portal; nil checks their
+	// shape only (DATOSBOT_CKAN_URL=off).
+	DataChecker DataChecker
 }
 
 // Service executes commands. It implements bot.Handler.
@@ -57,6 +60,7 @@ type Service struct {
 	log       *slog.Logger
 	extension map[string]Command
 	hooks     Hooks
+	checker   DataChecker
 }
 
 // Hooks let a package that extends the language (campaigns) take part in
@@ -101,6 +105,7 @@ func New(cfg Config) *Service {
 		tgBot:    cfg.TelegramBot,
 		diagnose: cfg.Diagnose,
 		log:      cfg.Logger,
+		checker:  cfg.DataChecker,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -184,22 +184,39 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &e) && e.NotFound()
 }
 
+// Denied reports whether err is CKAN itself refusing access (its 403 with
+// an "Authorization Error" envelope: a deleted or private dataset), as
+// opposed to a proxy's 403, which is a rate limit.
+func Denied(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Status == http.StatusForbidden && e.Type == "Authorization Error"
+}
+
 // Transient reports whether err may go away by itself: a timeout, a
-// network error, a backoff, 403, 429 or 5xx. Not found and 4xx validation
-// errors are permanent answers.
+// network error, a backoff, a proxy's 403, 429 or 5xx. Not found, CKAN's
+// own access denied and 4xx validation errors are permanent answers.
 func Transient(err error) bool {
 	if err == nil {
 		return false
 	}
 	var e *APIError
 	if errors.As(err, &e) {
-		return backsOff(e.Status)
+		return backsOff(e)
 	}
 	return true
 }
 
-func backsOff(status int) bool {
-	return status == http.StatusForbidden || status == http.StatusTooManyRequests || status >= 500
+// backsOff reports whether an answer asks the client to slow down: 429,
+// 5xx, or a 403 that is not CKAN's (proxies in front of CKAN portals
+// rate-limit with 403, reference §1.6).
+func backsOff(e *APIError) bool {
+	switch {
+	case e.Status == http.StatusTooManyRequests || e.Status >= 500:
+		return true
+	case e.Status == http.StatusForbidden:
+		return e.Type != "Authorization Error"
+	}
+	return false
 }
 
 // envelope is CKAN's answer: {"help", "success", "result", "error"}.
@@ -217,7 +234,7 @@ func (c *Client) Do(ctx context.Context, action string, params url.Values, out a
 	for attempt := 0; ; attempt++ {
 		err := c.do(ctx, action, params, out)
 		var e *APIError
-		retry := errors.Is(err, ErrBackoff) || errors.As(err, &e) && backsOff(e.Status)
+		retry := errors.Is(err, ErrBackoff) || errors.As(err, &e) && backsOff(e)
 		if !retry || attempt >= c.retries {
 			return err
 		}
@@ -292,8 +309,9 @@ func (c *Client) do(ctx context.Context, action string, params url.Values, out a
 		result = strconv.Itoa(resp.StatusCode)
 	}
 	c.report(action, result, c.now().Sub(start))
-	c.settle(resp)
-	return decode(action, resp.StatusCode, body, out)
+	err = decode(action, resp.StatusCode, body, out)
+	c.settle(resp, err)
+	return err
 }
 
 // acquire takes the one request slot and waits for the pacing interval.
@@ -326,12 +344,13 @@ func (c *Client) acquire(ctx context.Context) error {
 	}
 }
 
-// settle updates the backoff after an answer: 403, 429 and 5xx start or
-// lengthen it (honouring Retry-After), anything else ends it.
-func (c *Client) settle(resp *http.Response) {
+// settle updates the backoff after an answer: a proxy's 403, 429 and 5xx
+// start or lengthen it (honouring Retry-After), anything else ends it.
+func (c *Client) settle(resp *http.Response, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !backsOff(resp.StatusCode) {
+	var e *APIError
+	if !errors.As(err, &e) || !backsOff(e) {
 		c.failures = 0
 		return
 	}
@@ -414,4 +433,11 @@ func snippet(b []byte) string {
 		s = s[:200] + "…"
 	}
 	return s
+}
+
+// ResetBackoff ends a backoff at once (an operator's retry, tests).
+func (c *Client) ResetBackoff() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.until, c.failures = time.Time{}, 0
 }

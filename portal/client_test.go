@@ -56,7 +56,7 @@ func TestDoDecodesEveryAnswerShape(t *testing.T) {
 		{name: "success envelope", status: 200, body: okBody},
 		{name: "404 not found", status: 404, body: notFoundBody, wantErr: true, wantType: "Not Found Error", wantMsg: "Not found", notFound: true},
 		{name: "409 field map", status: 409, body: missingBody, wantErr: true, wantType: "Validation Error", wantField: "name_or_id=Missing value"},
-		{name: "403 authorization", status: 403, body: deniedBody, wantErr: true, wantType: "Authorization Error", wantMsg: "Access denied", transient: true},
+		{name: "403 authorization", status: 403, body: deniedBody, wantErr: true, wantType: "Authorization Error", wantMsg: "Access denied"},
 		{name: "400 bare string for an unknown action", status: 400, body: unknownBody, wantErr: true, wantMsg: "Action name not known"},
 		{name: "400 search query error", status: 400, body: solrBody, wantErr: true, wantType: "Search Query Error", wantMsg: "Invalid search parameters"},
 		{name: "403 HTML from the proxy", status: 403, body: akamaiBody, wantErr: true, wantMsg: "Access Denied", transient: true},

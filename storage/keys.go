@@ -221,3 +221,36 @@ func (s *Store) schedulerKey() string { return s.key("sched", "state") }
 func (s *Store) occurrenceKey(k string) string { return s.key("sched", "occ", k) }
 
 // ---- end of outbox and reminder schedule ----
+
+// ---- The portal: data re-checks and the new-data watch (storage/portal.go) ----
+//
+// The families "datacheck" and "portal" are not in domainFamilies, so
+// Export and Import carry them in Snapshot.Extra.
+
+// recheckJobsKey is a hash of the data URLs waiting for a background
+// re-check: field DataRecheck.ID → JSON datosbot.DataRecheck.
+func (s *Store) recheckJobsKey() string { return s.key("datacheck", "jobs") }
+
+// recheckDueKey is a sorted set of DataRecheck ids scored by when each is
+// due (Unix microseconds); a claim pushes the score past its lease.
+func (s *Store) recheckDueKey() string { return s.key("datacheck", "due") }
+
+// portalWatermarkKey is a string with the watch's watermark (Unix
+// microseconds): the start of its last run without errors.
+func (s *Store) portalWatermarkKey() string { return s.key("portal", "watermark") }
+
+// portalNoticesKey is a hash of what the watch saw: field notice key (per
+// dataset and change) → JSON datosbot.PortalNotice. It is never trimmed,
+// so a change is recorded (and audited as publicar) once.
+func (s *Store) portalNoticesKey() string { return s.key("portal", "notices") }
+
+// portalNoticesByTimeKey is a sorted set of notice keys of one institution
+// (or of all, for ""), scored by when the portal says the change happened.
+func (s *Store) portalNoticesByTimeKey(institution string) string {
+	if institution == "" {
+		return s.key("portal", "seen")
+	}
+	return s.key("portal", "seen", institution)
+}
+
+// ---- end of the portal ----

@@ -27,6 +27,7 @@ type Config struct {
 	Admins        []datosbot.UserID  // DATOSBOT_ADMINS
 	UnidadChannel datosbot.ChannelID // DATOSBOT_UNIDAD_CHANNEL
 	APITokens     []string           // DATOSBOT_API_TOKENS
+	Portal        PortalConfig       // DATOSBOT_CKAN_URL, DATOSBOT_CKAN_INTERVAL, DATOSBOT_CKAN_RPS, DATOSBOT_HIGH_VALUE
 
 	SlackBotToken      string // SLACK_BOT_TOKEN
 	SlackSigningSecret string // SLACK_SIGNING_SECRET
@@ -189,6 +190,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
 		return c, bad("TELEGRAM_BOT_TOKEN", "no tiene la forma <número>:<clave> que da BotFather")
+	}
+	if c.Portal, err = loadPortalConfig(get, bad); err != nil {
+		return c, err
 	}
 	switch v := get("DATOSBOT_CONSOLE"); v {
 	case "":

@@ -143,10 +143,16 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 	metrics := httpapi.NewMetrics()
 	var poster poster
 	failures := &deliveryFailures{}
+	portalParts, err := newPortal(cfg, store, &poster, now, logger)
+	if err != nil {
+		store.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	m.Service = commands.New(commands.Config{
 		Store: store, Poster: &poster, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
 		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, failures),
+		DataChecker: portalParts.dataChecker(),
 	})
 	camps := commands.RegisterCampaigns(m.Service, store)
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, CommandName: m.Service.CommandName,
@@ -193,7 +199,11 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 		}
 	}()
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{m.Bot.Run, m.Outbox.Run, m.Scheduler.Run} {
+	runs := []func(context.Context) error{m.Bot.Run, m.Outbox.Run, m.Scheduler.Run}
+	if portalParts != nil {
+		runs = append(runs, portalParts.runs...)
+	}
+	for _, run := range runs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

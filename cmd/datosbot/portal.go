@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/datosbot/datosbot/commands"
+	"github.com/datosbot/datosbot/portal"
+	"github.com/datosbot/datosbot/storage"
+)
+
+// defaultCKANURL is DATOSBOT_CKAN_URL's default. The tests of this package
+// set it to "off", so that no test ever dials the real portal unless it
+// names a fake.
+var defaultCKANURL = portal.DefaultURL
+
+// PortalConfig is the portal's part of Config (DESIGN 2.3, 2.4).
+type PortalConfig struct {
+	URL      string        // DATOSBOT_CKAN_URL; "" when off
+	Interval time.Duration // DATOSBOT_CKAN_INTERVAL, default 15m
+	RPS      float64       // DATOSBOT_CKAN_RPS, default 1
+}
+
+// On reports whether the portal checks and the watch run.
+func (p PortalConfig) On() bool { return p.URL != "" }
+
+// loadPortalConfig reads the DATOSBOT_CKAN_* variables.
+func loadPortalConfig(get func(string) string, bad func(name, format string, args ...any) error) (PortalConfig, error) {
+	p := PortalConfig{URL: get("DATOSBOT_CKAN_URL"), Interval: 15 * time.Minute, RPS: 1}
+	switch {
+	case p.URL == "":
+		p.URL = defaultCKANURL
+	case strings.EqualFold(p.URL, "off"):
+		p.URL = "off"
+	}
+	if p.URL == "off" {
+		p.URL = ""
+	} else if u, err := url.Parse(p.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return p, bad("DATOSBOT_CKAN_URL", "%q no es una URL http(s) absoluta (por ejemplo https://www.datos.gob.mx) ni off", p.URL)
+	}
+	if v := get("DATOSBOT_CKAN_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 24*time.Hour {
+			return p, bad("DATOSBOT_CKAN_INTERVAL", "%q debe ser una duración entre 1m y 24h, por ejemplo 15m", v)
+		}
+		p.Interval = d
+	}
+	if v := get("DATOSBOT_CKAN_RPS"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 20 {
+			return p, bad("DATOSBOT_CKAN_RPS", "%q debe ser un número de solicitudes por segundo mayor que 0 y hasta 20, por ejemplo 1 o 0.5", v)
+		}
+		p.RPS = f
+	}
+	return p, nil
+}
+
+// portalParts are the running pieces of the portal integration.
+type portalParts struct {
+	client *portal.Client
+	checks *portal.Checks
+	runs   []func(context.Context) error
+}
+
+// newPortal builds the client and the background data re-checks; nil when
+// the portal is off.
+func newPortal(cfg Config, store *storage.Store, poster commands.Poster, now func() time.Time, logger *slog.Logger) (*portalParts, error) {
+	if !cfg.Portal.On() {
+		return nil, nil
+	}
+	client, err := portal.New(portal.Config{URL: cfg.Portal.URL, RPS: cfg.Portal.RPS})
+	if err != nil {
+		return nil, fmt.Errorf("configuración inválida: DATOSBOT_CKAN_URL: %v", err)
+	}
+	p := &portalParts{client: client}
+	p.checks = &portal.Checks{Checker: &portal.Checker{Client: client, Now: now, Logger: logger},
+		Store: store, Poster: poster, Now: now, Logger: logger}
+	p.runs = append(p.runs, p.checks.Run)
+	return p, nil
+}
+
+// dataChecker is the commands' view of the portal: nil when it is off.
+func (p *portalParts) dataChecker() commands.DataChecker {
+	if p == nil {
+		return nil
+	}
+	return p.checks
+}
