@@ -16,7 +16,7 @@ import (
 // store is touched, so a refused action stores nothing.
 func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
 	if len(in.Args) == 0 && in.Opts["datos"] == "" {
-		return datosbot.Reply{Form: "anunciar", Text: "Uso: /datos " + builtinUsage("anunciar") + "\n\n" + datosbot.URLRule}, nil
+		return datosbot.Reply{Form: "anunciar", Text: "Uso: /datos " + usageOf("anunciar") + "\n\n" + datosbot.URLRule}, nil
 	}
 	inst, err := s.institutionFor(ctx, c, in.Opts["institucion"], false)
 	if err != nil {
@@ -26,86 +26,19 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La institución %s está dada de baja; no se registran acciones.", inst.Key)
 	}
 
-	// Positional arguments: the leading URLs are the data URLs and, last,
-	// the publication; the words after them are the note.
-	var urls, note []string
-	for _, a := range in.Args {
-		if len(note) == 0 && looksLikeURL(a) {
-			urls = append(urls, a)
-		} else {
-			note = append(note, a)
-		}
-	}
-	var dataRaw []string
-	if d := in.Opts["datos"]; d != "" {
-		dataRaw = splitList(d)
-		if len(urls) > 0 {
-			urls, dataRaw = urls[len(urls)-1:], append(dataRaw, urls[:len(urls)-1]...)
-		}
-	} else if len(urls) >= 2 {
-		for _, u := range urls[:len(urls)-1] {
-			dataRaw = append(dataRaw, splitList(u)...)
-		}
-		urls = urls[len(urls)-1:]
-	}
-	if len(dataRaw) == 0 || len(urls) != 1 {
-		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID,
-			"Faltan URLs: escriba primero la URL directa de los datos y luego la URL de la publicación.\nEjemplo: /datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/mi_institucion/status/123\n%s", datosbot.URLRule)
-	}
-	var data []string
-	for _, raw := range dataRaw {
-		u, err := datosbot.ValidateDataURL(raw, s.hosts)
-		if err != nil {
-			return datosbot.Reply{}, err
-		}
-		data = append(data, u)
-	}
-	evidence, err := datosbot.ValidateEvidenceURL(urls[0])
+	a, err := parseAnnouncement(in, s.hosts, s.today())
 	if err != nil {
 		return datosbot.Reply{}, err
-	}
-	for _, d := range data {
-		if datosbot.SameURL(d, evidence) {
-			return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La URL de la publicación debe ser distinta de la URL de los datos: es la dirección del tuit, nota o página donde comunicó los datos.")
-		}
-	}
-
-	a := datosbot.Action{Institution: inst.Key, DataURLs: data, EvidenceURL: evidence,
-		Medium: datosbot.InferMedium(evidence), Type: datosbot.TypePublicacion,
-		PublishedOn: s.today(), RegisteredBy: c.User, RegisteredAt: s.now()}
-	if m, ok := in.Opts["medio"]; ok {
-		if a.Medium, err = datosbot.ParseMedium(m); err != nil {
-			return datosbot.Reply{}, err
-		}
-	}
-	if t, ok := in.Opts["tipo"]; ok {
-		if a.Type, err = datosbot.ParseActionType(t); err != nil {
-			return datosbot.Reply{}, err
-		}
-	}
-	if f, ok := in.Opts["fecha"]; ok {
-		if a.PublishedOn, err = datosbot.ParseDate(f); err != nil {
-			return datosbot.Reply{}, err
-		}
 	}
 	if err := s.checkDate(a.PublishedOn); err != nil {
 		return datosbot.Reply{}, err
 	}
-	a.Bimester = datosbot.BimesterOfDate(a.PublishedOn)
+	a.Institution, a.Bimester = inst.Key, datosbot.BimesterOfDate(a.PublishedOn)
+	a.RegisteredBy, a.RegisteredAt = c.User, s.now()
 	if id, ok := in.Opts["campana"]; ok {
-		if s.hooks.CheckCampaign == nil {
-			return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "Este servidor no tiene campañas activas; quite la opción campaña:.")
-		}
-		if a.Campaign, err = s.hooks.CheckCampaign(ctx, id, inst.Key); err != nil {
+		if a.Campaign, err = s.campaigns.checkCampaign(ctx, id, inst.Key); err != nil {
 			return datosbot.Reply{}, err
 		}
-	}
-	a.Note = strings.TrimSpace(strings.Join(note, " "))
-	if n, ok := in.Opts["nota"]; ok {
-		a.Note = strings.TrimSpace(n + " " + a.Note)
-	}
-	if len([]rune(a.Note)) > datosbot.MaxNoteLen {
-		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La nota es demasiado larga (máximo %d caracteres).", datosbot.MaxNoteLen)
 	}
 	if a.DataChecks, err = s.checkData(ctx, inst, a.DataURLs); err != nil {
 		return datosbot.Reply{}, err
@@ -128,9 +61,7 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 				stored.ID, inst.Key, stored.Bimester, stored.PublishedOn)}, nil
 	}
 	s.followChecks(ctx, "accion", stored.ID, inst.Key, stored.DataChecks)
-	if s.hooks.AfterAction != nil {
-		s.hooks.AfterAction(ctx, stored)
-	}
+	s.campaigns.afterAction(ctx, stored)
 	r := datosbot.Reply{Title: fmt.Sprintf("Acción %s registrada", stored.ID),
 		Fields: []datosbot.Field{
 			{Label: "Institución", Value: instLabel(inst)},
@@ -148,6 +79,83 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 	r.Text = fmt.Sprintf("%s cumple el bimestre %s.", inst.Name, stored.Bimester)
 	r.Context = fmt.Sprintf("Si fue un error: /datos retirar %s <motivo>", stored.ID)
 	return r, nil
+}
+
+// parseAnnouncement reads what an anunciar line asks for, without the store
+// or the clock: the data URLs (validated against hosts), the publication
+// URL, medium, type, date (today when not given) and note. The positional
+// arguments are the leading URLs, data first and the publication last (or
+// only the publication when datos: gives the data), then the note's words.
+// Institution, bimester, campaign and who registers it are left to the
+// caller.
+func parseAnnouncement(in Invocation, hosts []string, today datosbot.Date) (datosbot.Action, error) {
+	var urls, note []string
+	for _, a := range in.Args {
+		if len(note) == 0 && looksLikeURL(a) {
+			urls = append(urls, a)
+		} else {
+			note = append(note, a)
+		}
+	}
+	var dataRaw []string
+	if d := in.Opts["datos"]; d != "" {
+		dataRaw = splitList(d)
+		if len(urls) > 0 {
+			urls, dataRaw = urls[len(urls)-1:], append(dataRaw, urls[:len(urls)-1]...)
+		}
+	} else if len(urls) >= 2 {
+		for _, u := range urls[:len(urls)-1] {
+			dataRaw = append(dataRaw, splitList(u)...)
+		}
+		urls = urls[len(urls)-1:]
+	}
+	if len(dataRaw) == 0 || len(urls) != 1 {
+		return datosbot.Action{}, datosbot.Errorf(datosbot.EINVALID,
+			"Faltan URLs: escriba primero la URL directa de los datos y luego la URL de la publicación.\nEjemplo: /datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/mi_institucion/status/123\n%s", datosbot.URLRule)
+	}
+	var data []string
+	for _, raw := range dataRaw {
+		u, err := datosbot.ValidateDataURL(raw, hosts)
+		if err != nil {
+			return datosbot.Action{}, err
+		}
+		data = append(data, u)
+	}
+	evidence, err := datosbot.ValidateEvidenceURL(urls[0])
+	if err != nil {
+		return datosbot.Action{}, err
+	}
+	for _, d := range data {
+		if datosbot.SameURL(d, evidence) {
+			return datosbot.Action{}, datosbot.Errorf(datosbot.EINVALID, "La URL de la publicación debe ser distinta de la URL de los datos: es la dirección del tuit, nota o página donde comunicó los datos.")
+		}
+	}
+
+	a := datosbot.Action{DataURLs: data, EvidenceURL: evidence,
+		Medium: datosbot.InferMedium(evidence), Type: datosbot.TypePublicacion, PublishedOn: today}
+	if m, ok := in.Opts["medio"]; ok {
+		if a.Medium, err = datosbot.ParseMedium(m); err != nil {
+			return datosbot.Action{}, err
+		}
+	}
+	if t, ok := in.Opts["tipo"]; ok {
+		if a.Type, err = datosbot.ParseActionType(t); err != nil {
+			return datosbot.Action{}, err
+		}
+	}
+	if f, ok := in.Opts["fecha"]; ok {
+		if a.PublishedOn, err = datosbot.ParseDate(f); err != nil {
+			return datosbot.Action{}, err
+		}
+	}
+	a.Note = strings.TrimSpace(strings.Join(note, " "))
+	if n, ok := in.Opts["nota"]; ok {
+		a.Note = strings.TrimSpace(n + " " + a.Note)
+	}
+	if len([]rune(a.Note)) > datosbot.MaxNoteLen {
+		return datosbot.Action{}, datosbot.Errorf(datosbot.EINVALID, "La nota es demasiado larga (máximo %d caracteres).", datosbot.MaxNoteLen)
+	}
+	return a, nil
 }
 
 // checkDate refuses future dates and dates in a closed bimester after the
@@ -210,9 +218,7 @@ func (s *Service) withdraw(ctx context.Context, c *Caller, in Invocation) (datos
 	if err != nil {
 		return datosbot.Reply{}, err
 	}
-	if s.hooks.AfterWithdraw != nil {
-		s.hooks.AfterWithdraw(ctx, a)
-	}
+	s.campaigns.afterWithdraw(ctx, a)
 	actions, err := s.store.Actions(ctx, a.Institution, a.Bimester)
 	if err != nil {
 		return datosbot.Reply{}, err
@@ -273,13 +279,11 @@ func (s *Service) statusReply(ctx context.Context, inst datosbot.Institution) (d
 	if len(inst.Channels) == 0 {
 		r.Context = fmt.Sprintf("La institución no tiene canal de enlace: en el chat del equipo escriba /datos canal vincular %s para recibir recordatorios.", inst.Key)
 	}
-	if s.hooks.StatusFields != nil {
-		extra, err := s.hooks.StatusFields(ctx, inst)
-		if err != nil {
-			return datosbot.Reply{}, err
-		}
-		r.Fields = append(r.Fields, extra...)
+	extra, err := s.campaigns.statusFields(ctx, inst)
+	if err != nil {
+		return datosbot.Reply{}, err
 	}
+	r.Fields = append(r.Fields, extra...)
 	if s.diagnose != nil {
 		for _, w := range s.diagnose(ctx, inst.Key, inst.Channels) {
 			r.Fields = append(r.Fields, datosbot.Field{Label: "Aviso", Value: w})

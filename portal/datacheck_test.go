@@ -84,7 +84,6 @@ func newCheckEnv(t *testing.T) *checkEnv {
 		FirstDelay: 20 * time.Millisecond, MaxDelay: 50 * time.Millisecond, Interval: 10 * time.Millisecond}
 	e.svc = commands.New(commands.Config{Store: e.store, Poster: e.posts, Now: now, Loc: mexico,
 		Admins: []datosbot.UserID{admin}, DataChecker: e.checks})
-	commands.RegisterCampaigns(e.svc, e.store)
 	e.ok(admin, "console:general", "institucion alta inegi Instituto Nacional de Estadística y Geografía ckan:inegi")
 	e.ok(admin, canal, "canal vincular inegi")
 	r := e.ok(admin, "console:general", "invitar inegi institucional")
@@ -274,7 +273,7 @@ func TestPublicarAndCampaignAPIChecks(t *testing.T) {
 	if !strings.Contains(r.PlainText(), "de otra institución") {
 		t.Errorf("publicar: got %s, want it to say the data are another institution's", r.PlainText())
 	}
-	cc := commands.RegisterCampaigns(e.svc, e.store)
+	cc := e.svc.Campaigns()
 	_, _, err := cc.CreateCampaign(context.Background(), admin, datosbot.RoleUnidad,
 		datosbot.Campaign{Message: "Difundan", DataURLs: []string{"https://www.datos.gob.mx/dataset/no_hay"}, Deadline: datosbot.Date{Year: 2026, Month: 12, Day: 15}}, "")
 	if datosbot.ErrorCode(err) != datosbot.EINVALID || !strings.Contains(datosbot.ErrorMessage(err), "no existe") {
