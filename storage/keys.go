@@ -235,8 +235,9 @@ func (s *Store) recheckJobsKey() string { return s.key("datacheck", "jobs") }
 // due (Unix microseconds); a claim pushes the score past its lease.
 func (s *Store) recheckDueKey() string { return s.key("datacheck", "due") }
 
-// portalWatermarkKey is a string with the watch's watermark (Unix
-// microseconds): the start of its last run without errors.
+// portalWatermarkKey is a hash of the watch's watermark: "mark" (Unix
+// microseconds), the start of its last run without errors, and "floor",
+// the start of its first run, before which nothing is news.
 func (s *Store) portalWatermarkKey() string { return s.key("portal", "watermark") }
 
 // portalNoticesKey is a hash of what the watch saw: field notice key (per

@@ -112,36 +112,49 @@ func (s *Store) PendingDataRechecks(ctx context.Context) (int64, error) {
 
 // ---- the new-data watch ----
 
-// PortalWatermark returns the watch's watermark (zero before its first
-// run).
-func (s *Store) PortalWatermark(ctx context.Context) (time.Time, error) {
-	v, err := s.rdb.Get(ctx, s.portalWatermarkKey()).Result()
-	if errors.Is(err, redis.Nil) {
-		return time.Time{}, nil
-	}
+// PortalWatermark returns the watch's watermark and its floor, the start
+// of its first run (both zero before it).
+func (s *Store) PortalWatermark(ctx context.Context) (mark, floor time.Time, err error) {
+	vals, err := s.rdb.HMGet(ctx, s.portalWatermarkKey(), "mark", "floor").Result()
 	if err != nil {
-		return time.Time{}, s.wrap(err)
+		return mark, floor, s.wrap(err)
 	}
-	us, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("storage: portal watermark %q: %w", v, err)
+	read := func(v any) (time.Time, error) {
+		sv, ok := v.(string)
+		if !ok {
+			return time.Time{}, nil
+		}
+		us, err := strconv.ParseInt(sv, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("storage: portal watermark %q: %w", sv, err)
+		}
+		return time.UnixMicro(us).UTC(), nil
 	}
-	return time.UnixMicro(us).UTC(), nil
+	if mark, err = read(vals[0]); err != nil {
+		return
+	}
+	floor, err = read(vals[1])
+	return
 }
 
-// SetPortalWatermark moves the watermark, never backwards.
+// SetPortalWatermark moves the watermark to t, never backwards; the first
+// time it also sets the floor.
 func (s *Store) SetPortalWatermark(ctx context.Context, t time.Time) error {
 	k := s.portalWatermarkKey()
 	return s.update(ctx, func(tx *redis.Tx) error {
-		v, err := tx.Get(ctx, k).Int64()
+		v, err := tx.HGet(ctx, k, "mark").Int64()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
-		if err == nil && v >= t.UnixMicro() {
+		first := errors.Is(err, redis.Nil)
+		if !first && v >= t.UnixMicro() {
 			return nil
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, k, t.UnixMicro(), 0)
+			p.HSet(ctx, k, "mark", t.UnixMicro())
+			if first {
+				p.HSet(ctx, k, "floor", t.UnixMicro())
+			}
 			return nil
 		})
 		return err

@@ -24,6 +24,9 @@ type PortalConfig struct {
 	URL      string        // DATOSBOT_CKAN_URL; "" when off
 	Interval time.Duration // DATOSBOT_CKAN_INTERVAL, default 15m
 	RPS      float64       // DATOSBOT_CKAN_RPS, default 1
+	// HighValue (DATOSBOT_HIGH_VALUE) marks the watch's notices "alto
+	// valor"; empty matches nothing.
+	HighValue portal.HighValue
 }
 
 // On reports whether the portal checks and the watch run.
@@ -57,6 +60,11 @@ func loadPortalConfig(get func(string) string, bad func(name, format string, arg
 		}
 		p.RPS = f
 	}
+	hv, err := portal.ParseHighValue(get("DATOSBOT_HIGH_VALUE"))
+	if err != nil {
+		return p, bad("DATOSBOT_HIGH_VALUE", "%v", err)
+	}
+	p.HighValue = hv
 	return p, nil
 }
 
@@ -64,6 +72,7 @@ func loadPortalConfig(get func(string) string, bad func(name, format string, arg
 type portalParts struct {
 	client *portal.Client
 	checks *portal.Checks
+	watch  *portal.Watch
 	runs   []func(context.Context) error
 }
 
@@ -80,7 +89,9 @@ func newPortal(cfg Config, store *storage.Store, poster commands.Poster, now fun
 	p := &portalParts{client: client}
 	p.checks = &portal.Checks{Checker: &portal.Checker{Client: client, Now: now, Logger: logger},
 		Store: store, Poster: poster, Now: now, Logger: logger}
-	p.runs = append(p.runs, p.checks.Run)
+	p.watch = &portal.Watch{Client: client, Store: store, Poster: poster, HighValue: cfg.Portal.HighValue,
+		Holder: replicaID(), Interval: cfg.Portal.Interval, Now: now, Logger: logger}
+	p.runs = append(p.runs, p.checks.Run, p.watch.Run)
 	return p, nil
 }
 

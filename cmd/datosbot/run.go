@@ -187,6 +187,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	mux := http.NewServeMux()
 	api.Routes(mux)
 	api.CampaignRoutes(mux, m.Service.Campaigns())
+	api.DatasetRoutes(mux, store)
 	m.Bot.Routes(mux)
 
 	m.listener, err = net.Listen("tcp", cfg.Addr)
