@@ -91,8 +91,30 @@ func newPortal(cfg Config, store *storage.Store, poster commands.Poster, now fun
 		Store: store, Poster: poster, Now: now, Logger: logger}
 	p.watch = &portal.Watch{Client: client, Store: store, Poster: poster, HighValue: cfg.Portal.HighValue,
 		Holder: replicaID(), Interval: cfg.Portal.Interval, Now: now, Logger: logger}
-	p.runs = append(p.runs, p.checks.Run, p.watch.Run)
+	p.runs = append(p.runs, p.checks.Run, p.watch.Run, func(ctx context.Context) error {
+		logStatus(ctx, client, logger)
+		return nil
+	})
 	return p, nil
+}
+
+// logStatus writes the one start-up line about the portal: its CKAN
+// version, or why it cannot be reached. An unreachable portal never stops
+// the bot (nor fails /readyz): data URLs are then pendiente and
+// re-checked.
+func logStatus(ctx context.Context, client *portal.Client, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	st, err := client.StatusShow(ctx)
+	if err != nil {
+		logger.Warn("portal unreachable: data URLs are accepted as pendiente and checked again in the background", "url", client.URL(), "err", err)
+		return
+	}
+	version := st.CKANVersion
+	if version == "" {
+		version = "hidden"
+	}
+	logger.Info("portal reachable", "url", client.URL(), "ckan_version", version, "site", st.SiteTitle)
 }
 
 // dataChecker is the commands' view of the portal: nil when it is off.
