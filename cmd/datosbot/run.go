@@ -174,6 +174,9 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		DataChecker: portalParts.dataChecker(),
 	})
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
+	if err := metrics.Register(outboxCollector(m.Outbox)); err != nil {
+		return nil, err
+	}
 	m.Scheduler = &reminders.Scheduler{Store: store, Outbox: m.Outbox, Calendar: cfg.Calendar, Now: now,
 		UnidadChannel: cfg.UnidadChannel, Logger: logger, Interval: cfg.tickInterval}
 
@@ -183,7 +186,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 				return err
 			}
 			return m.Bot.Ready()
-		}, Collect: m.collectOutbox})
+		}})
 	mux := http.NewServeMux()
 	api.Routes(mux)
 	api.CampaignRoutes(mux, m.Service.Campaigns())
@@ -225,35 +228,6 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		"console", cfg.Console, "slack", cfg.Slack(), "telegram", cfg.Telegram(), "api", len(cfg.APITokens) > 0,
 		"tz", cfg.Loc.String(), "now", now().Format(time.RFC3339))
 	return m, nil
-}
-
-// collectOutbox publishes the outbox's figures, read from the store and so
-// the same for every replica, as gauges on /metrics.
-func (m *Main) collectOutbox(ctx context.Context, metrics *httpapi.Metrics) error {
-	st, err := m.Outbox.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	for _, g := range []struct {
-		name, help string
-		v          int64
-	}{
-		{"queued", "Posts waiting in the outbox.", st.Queued},
-		{"in_flight", "Posts being delivered now.", st.InFlight},
-		{"enqueued", "Posts accepted by the outbox since the store was created.", st.Enqueued},
-		{"duplicates", "Posts skipped because their key was already enqueued or sent.", st.Duplicates},
-		{"sent", "Posts delivered.", st.Sent},
-		{"retried", "Transient delivery failures retried.", st.Retried},
-		{"rate_limited", "Posts the platform asked to delay (429).", st.RateLimited},
-		{"moved", "Posts redirected to a chat's new id.", st.Moved},
-		{"failed", "Posts given up: permanent errors or too many attempts.", st.Failed},
-		{"recovered", "Claims whose lease expired (a replica died or stalled).", st.Recovered},
-		{"uncertain", "Posts that may have gone out twice (crash between the platform's answer and the record).", st.Uncertain},
-		{"repeated", "Posts recorded twice: certain repeats.", st.Repeated},
-	} {
-		metrics.SetGauge("datosbot_outbox_"+g.name, g.help+" Across replicas.", float64(g.v))
-	}
-	return nil
 }
 
 // Addr returns the address the HTTP server listens on.
