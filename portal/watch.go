@@ -58,6 +58,8 @@ type Watch struct {
 	Overlap time.Duration
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger     // default slog.Default()
+	// Observe, when set, is told of every run (for /metrics).
+	Observe func(RunStats)
 
 	mu   sync.Mutex
 	last RunStats
@@ -90,6 +92,19 @@ func (w *Watch) log() *slog.Logger {
 		return w.Logger
 	}
 	return slog.Default()
+}
+
+// Result names a run's outcome: ok, first, skipped or error.
+func (st RunStats) Result() string {
+	switch {
+	case st.Err != nil:
+		return "error"
+	case st.Skipped:
+		return "skipped"
+	case st.First:
+		return "first"
+	}
+	return "ok"
 }
 
 // Last returns the stats of the last run.
@@ -135,6 +150,9 @@ func (w *Watch) Tick(ctx context.Context) RunStats {
 	}
 	w.last = st
 	w.mu.Unlock()
+	if w.Observe != nil {
+		w.Observe(st)
+	}
 	return st
 }
 

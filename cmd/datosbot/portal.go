@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/datosbot/datosbot/commands"
+	"github.com/datosbot/datosbot/httpapi"
 	"github.com/datosbot/datosbot/portal"
 	"github.com/datosbot/datosbot/storage"
 )
@@ -78,19 +79,33 @@ type portalParts struct {
 
 // newPortal builds the client and the background data re-checks; nil when
 // the portal is off.
-func newPortal(cfg Config, store *storage.Store, poster commands.Poster, now func() time.Time, logger *slog.Logger) (*portalParts, error) {
+func newPortal(cfg Config, store *storage.Store, poster commands.Poster, metrics *httpapi.Metrics, now func() time.Time, logger *slog.Logger) (*portalParts, error) {
 	if !cfg.Portal.On() {
 		return nil, nil
 	}
-	client, err := portal.New(portal.Config{URL: cfg.Portal.URL, RPS: cfg.Portal.RPS})
+	requests := metrics.Counter("datosbot_ckan_requests_total",
+		"Requests to the portal's CKAN API, by action and result (ok, an HTTP status, timeout, error; backoff: not sent while backing off).", "action", "result")
+	latency := metrics.Histogram("datosbot_ckan_request_duration_seconds", "Time of the requests sent to the portal, by action.", nil, "action")
+	client, err := portal.New(portal.Config{URL: cfg.Portal.URL, RPS: cfg.Portal.RPS,
+		Observe: func(action, result string, d time.Duration) {
+			requests(action, result)
+			if result != "backoff" {
+				latency(d, action)
+			}
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("configuración inválida: DATOSBOT_CKAN_URL: %v", err)
 	}
 	p := &portalParts{client: client}
 	p.checks = &portal.Checks{Checker: &portal.Checker{Client: client, Now: now, Logger: logger},
 		Store: store, Poster: poster, Now: now, Logger: logger}
+	runs := metrics.Counter("datosbot_ckan_watch_runs_total", "Runs of the new-data watch in this replica, by result (ok, first, skipped: another replica holds the lease, error).", "result")
 	p.watch = &portal.Watch{Client: client, Store: store, Poster: poster, HighValue: cfg.Portal.HighValue,
-		Holder: replicaID(), Interval: cfg.Portal.Interval, Now: now, Logger: logger}
+		Holder: replicaID(), Interval: cfg.Portal.Interval, Now: now, Logger: logger,
+		Observe: func(st portal.RunStats) { runs(st.Result()) }}
+	if err := metrics.Register(portalCollector(store, now)); err != nil {
+		return nil, err
+	}
 	p.runs = append(p.runs, p.checks.Run, p.watch.Run, func(ctx context.Context) error {
 		logStatus(ctx, client, logger)
 		return nil
@@ -123,4 +138,30 @@ func (p *portalParts) dataChecker() commands.DataChecker {
 		return nil
 	}
 	return p.checks
+}
+
+// portalFigures are read from the store at each scrape, the same for every
+// replica.
+var portalFigures = []httpapi.Figure{
+	{Name: "datosbot_ckan_watch_lag_seconds", Help: "Time since the start of the last run of the new-data watch without errors (its watermark), across replicas."},
+	{Name: "datosbot_ckan_rechecks_pending", Help: "Data URLs waiting for a background re-check on the portal (pendiente)."},
+}
+
+func portalCollector(store *storage.Store, now func() time.Time) *httpapi.Figures {
+	return httpapi.NewFigures(portalFigures, 0, func(ctx context.Context) (map[string]float64, error) {
+		out := map[string]float64{}
+		mark, _, err := store.PortalWatermark(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !mark.IsZero() {
+			out["datosbot_ckan_watch_lag_seconds"] = now().Sub(mark).Seconds()
+		}
+		n, err := store.PendingDataRechecks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out["datosbot_ckan_rechecks_pending"] = float64(n)
+		return out, nil
+	})
 }

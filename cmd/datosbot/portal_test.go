@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/datosbot/datosbot/bot/bottest"
 	"github.com/datosbot/datosbot/portal/ckantest"
@@ -98,5 +102,45 @@ func TestPortalWiring(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "portal reachable"); n != 1 || !strings.Contains(logs.String(), "ckan_version=2.11.2") {
 		t.Errorf("got %d start-up lines about the portal in:\n%s\nwant one with ckan_version=2.11.2", n, logs.String())
+	}
+	// The portal on /metrics, never on /readyz.
+	var body []byte
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + m.Addr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if bytes.Contains(body, []byte("datosbot_ckan_watch_lag_seconds ")) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{
+		"# TYPE datosbot_ckan_requests_total counter",
+		`datosbot_ckan_requests_total{action="package_show",result="404"} 1`,
+		`datosbot_ckan_requests_total{action="status_show",result="ok"} 1`,
+		"# TYPE datosbot_ckan_request_duration_seconds histogram",
+		"# TYPE datosbot_ckan_watch_lag_seconds gauge",
+		"# TYPE datosbot_ckan_rechecks_pending gauge",
+		`datosbot_ckan_watch_runs_total{result="first"} 1`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("the scrape lacks %s:\n%s", want, body)
+		}
+	}
+	if problems, err := promlint.New(bytes.NewReader(body)).Lint(); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %+v", err, problems)
+	}
+	release := ckan.Hang()
+	defer release()
+	resp, err := http.Get("http://" + m.Addr() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz with a hanging portal: got %d, want 200", resp.StatusCode)
 	}
 }

@@ -163,7 +163,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		},
 		Observe: func(p datosbot.Platform, result string) { metrics.ObserveDelivery(string(p), result) },
 	})
-	portalParts, err := newPortal(cfg, store, m.Outbox, now, logger)
+	portalParts, err := newPortal(cfg, store, m.Outbox, metrics, now, logger)
 	if err != nil {
 		return nil, err
 	}
