@@ -78,8 +78,8 @@ func DataChecksSummary(checks []DataCheck) string {
 // again in the background, with backoff, until the portal answers.
 type DataRecheck struct {
 	ID          string `json:"id"`
-	Kind        string `json:"kind"`   // "accion" (Action holds the id) or "publicar"
-	Action      string `json:"action"` // the action whose data_checks it updates
+	Kind        string `json:"kind"`   // "accion", "publicar" or "campana"
+	Action      string `json:"action"` // the action whose data_checks it updates, or the campaign's id
 	Institution string `json:"institution"`
 	URL         string `json:"url"`
 	Attempts    int    `json:"attempts"`

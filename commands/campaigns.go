@@ -117,7 +117,8 @@ func (cc *Campaigns) CreateCampaign(ctx context.Context, actor datosbot.UserID, 
 	c.DataURLs = urls
 	// A campaign names data of any institution: only a URL the portal does
 	// not know is refused.
-	if _, err := s.checkData(ctx, datosbot.Institution{}, urls); err != nil {
+	checks, err := s.checkData(ctx, datosbot.Institution{}, urls)
+	if err != nil {
 		return c, false, err
 	}
 	targets, err := cc.targets(ctx, c.Institutions)
@@ -146,6 +147,7 @@ func (cc *Campaigns) CreateCampaign(ctx context.Context, actor datosbot.UserID, 
 		// channels, so the creator is not told it failed.
 		s.log.ErrorContext(ctx, "campaign announcement failed", "campaign", stored.ID, "err", err)
 	}
+	s.followChecks(ctx, "campana", stored.ID, "", checks)
 	return stored, true, nil
 }
 

@@ -285,3 +285,31 @@ func TestPublicarAndCampaignAPIChecks(t *testing.T) {
 		t.Errorf("campaign API with an existing dataset: got %v %v, want it created", created, err)
 	}
 }
+
+// A campaign accepted while the portal failed, whose dataset turns out
+// not to exist, is told once in the Unidad's channel.
+func TestCampaignLaterInexistenteGoesToTheUnidad(t *testing.T) {
+	e := newCheckEnv(t)
+	const unidad = datosbot.ChannelID("console:unidad")
+	e.checks.UnidadChannel = unidad
+	e.ckan.Fail(http.StatusBadGateway, 1)
+	camp, created, err := e.svc.Campaigns().CreateCampaign(context.Background(), admin, datosbot.RoleUnidad,
+		datosbot.Campaign{Message: "Difundan", DataURLs: []string{"https://www.datos.gob.mx/dataset/no_hay"}, Deadline: datosbot.Date{Year: 2026, Month: 12, Day: 15}}, "")
+	if err != nil || !created {
+		t.Fatalf("got %v %v, want the campaign created while the portal fails", created, err)
+	}
+	e.client.ResetBackoff()
+	for range 3 {
+		time.Sleep(30 * time.Millisecond)
+		e.checks.Tick(context.Background())
+	}
+	var told []datosbot.Message
+	for _, p := range e.posts.Posts() {
+		if p.Channel == unidad {
+			told = append(told, p)
+		}
+	}
+	if len(told) != 1 || !strings.Contains(told[0].Reply.Text, "La campaña "+camp.ID) {
+		t.Errorf("got %+v in the Unidad's channel, want one notice about campaign %s", told, camp.ID)
+	}
+}

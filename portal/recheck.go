@@ -47,6 +47,9 @@ type Checks struct {
 	GiveUp time.Duration
 	// Budget bounds one background check; default 30 s.
 	Budget time.Duration
+	// UnidadChannel is told when a campaign's data URL turns out not to
+	// exist (DATOSBOT_UNIDAD_CHANNEL); empty: only the log says it.
+	UnidadChannel datosbot.ChannelID
 }
 
 func (c *Checks) now() time.Time {
@@ -133,9 +136,12 @@ func (c *Checks) Tick(ctx context.Context) error {
 }
 
 func (c *Checks) recheck(ctx context.Context, job datosbot.DataRecheck, budget time.Duration) error {
-	inst, err := c.Store.Institution(ctx, job.Institution)
-	if err != nil {
-		return err
+	var inst datosbot.Institution // a campaign's URLs belong to no institution
+	if job.Institution != "" {
+		var err error
+		if inst, err = c.Store.Institution(ctx, job.Institution); err != nil {
+			return err
+		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, budget)
 	check := c.Checker.Check(cctx, inst.CKANOrg, job.URL)
@@ -163,7 +169,15 @@ func (c *Checks) recheck(ctx context.Context, job datosbot.DataRecheck, budget t
 	if check.Status == datosbot.CheckInexistente && c.Poster != nil {
 		var msgs []datosbot.Message
 		notice := inexistenteNotice(job)
-		for _, ch := range inst.Channels {
+		channels := inst.Channels
+		if job.Kind == "campana" {
+			c.log().WarnContext(ctx, "portal: a campaign names a dataset that does not exist", "campaign", job.Action, "url", job.URL)
+			channels = nil
+			if c.UnidadChannel != "" {
+				channels = []datosbot.ChannelID{c.UnidadChannel}
+			}
+		}
+		for _, ch := range channels {
 			// The key makes the notice once per channel, even if this
 			// re-check runs again after a crash.
 			msgs = append(msgs, datosbot.Message{Key: "datacheck:" + job.ID + ":" + string(ch), Channel: ch, Reply: notice})
@@ -189,10 +203,14 @@ func (c *Checks) giveUp() time.Duration {
 func inexistenteNotice(job datosbot.DataRecheck) datosbot.Reply {
 	r := datosbot.Reply{Title: "Una URL de datos no existe en datos.gob.mx", Public: true}
 	how := "Abra el conjunto en https://www.datos.gob.mx, búsquelo por su nombre y copie la dirección de la barra del navegador (https://www.datos.gob.mx/dataset/<nombre>)."
-	if job.Kind == "accion" {
+	switch job.Kind {
+	case "campana":
+		r.Text = fmt.Sprintf("La campaña %s cita %s, pero datos.gob.mx no tiene ese conjunto de datos (cuando se creó, el portal no respondió y quedó por verificar).\n%s Avise a las instituciones con la URL correcta: cierre la campaña con /datos campaña cerrar %s y lance otra.",
+			job.Action, job.URL, how, job.Action)
+	case "accion":
 		r.Text = fmt.Sprintf("La acción %s cita %s, pero datos.gob.mx no tiene ese conjunto de datos (cuando se registró, el portal no respondió y quedó por verificar).\n%s Después retire la acción con /datos retirar %s y regístrela de nuevo con la URL correcta.",
 			job.Action, job.URL, how, job.Action)
-	} else {
+	default:
 		r.Text = fmt.Sprintf("El aviso de publicación citó %s, pero datos.gob.mx no tiene ese conjunto de datos (cuando se envió, el portal no respondió).\n%s Si el aviso era para otros datos, envíelo de nuevo con /datos publicar <url-datos>.", job.URL, how)
 	}
 	return r

@@ -129,8 +129,20 @@ func (p *Package) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
 		return err
 	}
-	return json.Unmarshal(b, &p.Other)
+	if err := json.Unmarshal(b, &p.Other); err != nil {
+		return err
+	}
+	// Keep only what the fields above do not hold: the cache keeps
+	// thousands of datasets.
+	for _, k := range modelled {
+		delete(p.Other, k)
+	}
+	return nil
 }
+
+// modelled are the JSON keys of Package's fields.
+var modelled = []string{"id", "name", "title", "state", "private", "type", "organization", "owner_org",
+	"metadata_created", "metadata_modified", "resources", "tags", "groups", "extras"}
 
 // Org returns the slug of the dataset's organization, or "".
 func (p Package) Org() string {

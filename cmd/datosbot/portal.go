@@ -98,7 +98,7 @@ func newPortal(cfg Config, store *storage.Store, poster commands.Poster, metrics
 	}
 	p := &portalParts{client: client}
 	p.checks = &portal.Checks{Checker: &portal.Checker{Client: client, Now: now, Logger: logger},
-		Store: store, Poster: poster, Now: now, Logger: logger}
+		Store: store, Poster: poster, Now: now, Logger: logger, UnidadChannel: cfg.UnidadChannel}
 	runs := metrics.Counter("datosbot_ckan_watch_runs_total", "Runs of the new-data watch in this replica, by result (ok, first, skipped: another replica holds the lease, error).", "result")
 	p.watch = &portal.Watch{Client: client, Store: store, Poster: poster, HighValue: cfg.Portal.HighValue,
 		Holder: replicaID(), Interval: cfg.Portal.Interval, Now: now, Logger: logger,
