@@ -456,6 +456,25 @@ func (s *Server) packageSearch(w http.ResponseWriter, action string, q url.Value
 	if ints["start"] == 0 && rows > 0 && s.between != nil {
 		s.paged = true
 	}
+	hits := s.hits(clauses, sortBy)
+	result := map[string]any{"count": len(hits), "sort": sortBy, "facets": map[string]any{}, "search_facets": map[string]any{}}
+	page := []any{}
+	for i := ints["start"]; i < len(hits) && i < ints["start"]+rows; i++ {
+		page = append(page, s.dict(hits[i]))
+	}
+	result["results"] = page
+	if len(facets) > 0 {
+		flat, items := s.organizationFacet(hits, ints["facet.mincount"], ints["facet.limit"])
+		result["facets"] = map[string]any{"organization": flat}
+		result["search_facets"] = map[string]any{"organization": map[string]any{"title": "organization", "items": items}}
+	}
+	s.mu.Unlock()
+	ok(w, action, result)
+}
+
+// hits returns the public, active datasets that match every clause, in
+// the order sortBy asks. The caller holds mu.
+func (s *Server) hits(clauses []clause, sortBy string) []*Dataset {
 	var hits []*Dataset
 	for _, d := range s.datasets {
 		if !d.Deleted && !d.Private && matches(d, clauses) {
@@ -473,40 +492,36 @@ func (s *Server) packageSearch(w http.ResponseWriter, action string, q url.Value
 			return hits[i].ID < hits[j].ID
 		})
 	}
-	result := map[string]any{"count": len(hits), "sort": sortBy, "facets": map[string]any{}, "search_facets": map[string]any{}}
-	page := []any{}
-	for i := ints["start"]; i < len(hits) && i < ints["start"]+rows; i++ {
-		page = append(page, s.dict(hits[i]))
+	return hits
+}
+
+// organizationFacet counts hits per organization, as Solr's facet does:
+// items by count (then name), at least mincount each, at most limit
+// (negative: all). The caller holds mu.
+func (s *Server) organizationFacet(hits []*Dataset, mincount, limit int) (map[string]int, []map[string]any) {
+	counts := map[string]int{}
+	for _, d := range hits {
+		counts[d.Org]++
 	}
-	result["results"] = page
-	if len(facets) > 0 {
-		counts := map[string]int{}
-		for _, d := range hits {
-			counts[d.Org]++
+	items := []map[string]any{}
+	flat := map[string]int{}
+	for name, n := range counts {
+		if n < mincount || name == "" {
+			continue
 		}
-		var items []map[string]any
-		flat := map[string]int{}
-		for name, n := range counts {
-			if n < ints["facet.mincount"] || name == "" {
-				continue
-			}
-			flat[name] = n
-			items = append(items, map[string]any{"name": name, "display_name": s.orgs[name].Title, "count": n})
-		}
-		sort.Slice(items, func(i, j int) bool {
-			if items[i]["count"] != items[j]["count"] {
-				return items[i]["count"].(int) > items[j]["count"].(int)
-			}
-			return items[i]["name"].(string) < items[j]["name"].(string)
-		})
-		if limit := ints["facet.limit"]; limit >= 0 && len(items) > limit {
-			items = items[:limit]
-		}
-		result["facets"] = map[string]any{"organization": flat}
-		result["search_facets"] = map[string]any{"organization": map[string]any{"title": "organization", "items": items}}
+		flat[name] = n
+		items = append(items, map[string]any{"name": name, "display_name": s.orgs[name].Title, "count": n})
 	}
-	s.mu.Unlock()
-	ok(w, action, result)
+	sort.Slice(items, func(i, j int) bool {
+		if items[i]["count"] != items[j]["count"] {
+			return items[i]["count"].(int) > items[j]["count"].(int)
+		}
+		return items[i]["name"].(string) < items[j]["name"].(string)
+	})
+	if limit >= 0 && len(items) > limit {
+		items = items[:limit]
+	}
+	return flat, items
 }
 
 func matches(d *Dataset, clauses []clause) bool {
