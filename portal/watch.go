@@ -276,10 +276,10 @@ func (w *Watch) page(ctx context.Context, org string, since time.Time) ([]Packag
 	}
 }
 
-// Notices returns what a dataset modified since brings to an institution:
+// notices returns what a dataset modified since brings to an institution:
 // one notice if the dataset is new, else one per resource added or whose
 // file changed; nothing for an edit of the metadata only.
-func (w *Watch) Notices(in datosbot.Institution, p Package, since time.Time) []datosbot.PortalNotice {
+func (w *Watch) notices(in datosbot.Institution, p Package, since time.Time) []datosbot.PortalNotice {
 	base := datosbot.PortalNotice{Institution: in.Key, DatasetID: p.ID, Dataset: p.Name, Title: p.Title,
 		Organization: p.Org(), URL: w.datasetURL(p.Name), HighValue: w.HighValue.Match(p), SeenAt: w.now()}
 	if !p.Created.Before(since) {
@@ -310,7 +310,7 @@ func (w *Watch) Notices(in datosbot.Institution, p Package, since time.Time) []d
 // a run interrupted after some posts repeats none and loses none.
 func (w *Watch) announce(ctx context.Context, in datosbot.Institution, p Package, since time.Time) (int, error) {
 	recorded := 0
-	for _, n := range w.Notices(in, p, since) {
+	for _, n := range w.notices(in, p, since) {
 		created, err := w.Store.RecordPortalNotice(ctx, n)
 		if err != nil {
 			return recorded, err
@@ -321,7 +321,7 @@ func (w *Watch) announce(ctx context.Context, in datosbot.Institution, p Package
 		if w.Poster == nil || len(in.Channels) == 0 {
 			continue
 		}
-		reply := NoticeReply(in, n)
+		reply := noticeReply(in, n)
 		msgs := make([]datosbot.Message, 0, len(in.Channels))
 		for _, ch := range in.Channels {
 			msgs = append(msgs, datosbot.Message{Key: n.Key + ":" + string(ch), Channel: ch, Reply: reply})
@@ -333,9 +333,9 @@ func (w *Watch) announce(ctx context.Context, in datosbot.Institution, p Package
 	return recorded, nil
 }
 
-// NoticeReply is the message in the liaison channels: what was published,
+// noticeReply is the message in the liaison channels: what was published,
 // its direct URL and a ready-to-copy anunciar line.
-func NoticeReply(in datosbot.Institution, n datosbot.PortalNotice) datosbot.Reply {
+func noticeReply(in datosbot.Institution, n datosbot.PortalNotice) datosbot.Reply {
 	title := "Nuevos datos abiertos en datos.gob.mx"
 	if n.HighValue {
 		title = "Nuevos datos abiertos de alto valor en datos.gob.mx"

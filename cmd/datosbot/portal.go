@@ -15,6 +15,15 @@ import (
 	"github.com/datosbot/datosbot/storage"
 )
 
+// The portal's parts take the store and the outbox through small
+// interfaces of their own; these guards keep them in step.
+var (
+	_ portal.RecheckStore  = (*storage.Store)(nil)
+	_ portal.WatchStore    = (*storage.Store)(nil)
+	_ httpapi.DatasetStore = (*storage.Store)(nil)
+	_ commands.DataChecker = (*portal.Checks)(nil)
+)
+
 // defaultCKANURL is DATOSBOT_CKAN_URL's default. The tests of this package
 // set it to "off", so that no test ever dials the real portal unless it
 // names a fake.
