@@ -203,28 +203,43 @@ func (w *Watch) tick(ctx context.Context, st *RunStats) error {
 	return w.Store.SetPortalWatermark(ctx, st.Start)
 }
 
-// scan asks which organizations changed since, then pages those of ours.
+// scan asks which organizations changed since, then pages what changed:
+// each of our organizations that changed, or, when that takes more
+// requests, every change at once (a mass edit touches most
+// organizations, and one search of all changes pages them in fewer
+// requests than one search per organization).
 func (w *Watch) scan(ctx context.Context, st *RunStats, since time.Time, byOrg map[string][]datosbot.Institution, ttl time.Duration) error {
 	facet, err := w.Client.PackageSearch(ctx, Search{Since: since, FacetOrganizations: true})
 	if err != nil {
 		return fmt.Errorf("portal watch: organization facet: %w", err)
 	}
+	size := w.pageSize()
 	var changed []string
+	perOrg := 0
 	for _, item := range facet.Facet("organization") {
 		if _, ours := byOrg[strings.ToLower(item.Name)]; ours && item.Count > 0 {
 			changed = append(changed, item.Name)
+			perOrg += item.Count/size + 1 // the last page is short (maybe empty)
 		}
 	}
 	sort.Strings(changed)
-	for _, org := range changed {
+	st.Orgs = len(changed)
+	batches := changed
+	if len(changed) > 0 && facet.Count/size+1 < perOrg {
+		batches = []string{""} // one search of every change
+	}
+	for _, org := range batches {
 		pkgs, err := w.page(ctx, org, since)
 		if err != nil {
 			return err
 		}
-		st.Orgs++
-		st.Datasets += len(pkgs)
 		for _, p := range pkgs {
-			for _, in := range byOrg[strings.ToLower(org)] {
+			insts, ours := byOrg[strings.ToLower(p.Org())]
+			if !ours {
+				continue
+			}
+			st.Datasets++
+			for _, in := range insts {
 				n, err := w.announce(ctx, in, p, since)
 				st.Notices += n
 				if err != nil {
@@ -232,7 +247,7 @@ func (w *Watch) scan(ctx context.Context, st *RunStats, since time.Time, byOrg m
 				}
 			}
 		}
-		// Renew the lease between organizations: a long run keeps it.
+		// Renew the lease between searches: a long run keeps it.
 		if _, err := w.Store.AcquireLease(ctx, watchLease, w.Holder, ttl); err != nil {
 			return err
 		}
@@ -240,16 +255,12 @@ func (w *Watch) scan(ctx context.Context, st *RunStats, since time.Time, byOrg m
 	return nil
 }
 
-// page reads every dataset of org modified since, sorted by id and
+// page reads every dataset of org ("" for all) modified since, sorted by id and
 // deduplicated by id: a dataset published while paging shifts the later
 // pages (it is then read twice, or next run), and sorting by
 // metadata_modified could loop forever on a page that shares a timestamp.
 func (w *Watch) page(ctx context.Context, org string, since time.Time) ([]Package, error) {
-	size := w.PageSize
-	if size <= 0 {
-		size = 100
-	}
-	size = min(size, MaxRows)
+	size := w.pageSize()
 	seen := map[string]bool{}
 	var out []Package
 	var prev []string
@@ -366,6 +377,13 @@ func (w *Watch) datasetURL(name string) string {
 		base = DefaultSiteURL
 	}
 	return base + "/dataset/" + name
+}
+
+func (w *Watch) pageSize() int {
+	if w.PageSize <= 0 {
+		return 100
+	}
+	return min(w.PageSize, MaxRows)
 }
 
 func (w *Watch) interval() time.Duration {

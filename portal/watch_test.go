@@ -326,3 +326,33 @@ func TestWatchErrorKeepsTheWatermark(t *testing.T) {
 		t.Errorf("watermark: got %v, want %v", mark, t0)
 	}
 }
+
+// When one search of every change takes fewer requests than one per
+// organization, the watch pages all changes at once and still tells each
+// institution only its own, and nobody of another organization's.
+func TestWatchPagesEveryChangeAtOnceWhenCheaper(t *testing.T) {
+	e := newWatchEnv(t)
+	w := e.watch("r1")
+	w.PageSize = 10
+	e.run(w, 0)
+	e.clock.Set(t0.Add(5 * time.Minute))
+	e.ckan.Add(ckantest.Dataset{Name: "nuevo_inegi", Org: "inegi"})
+	e.ckan.Add(ckantest.Dataset{Name: "nuevo_sep", Org: "sep"})
+	e.ckan.Add(ckantest.Dataset{Name: "nuevo_shcp", Org: "shcp"})
+	before := len(e.ckan.Log())
+	st := e.run(w, 15*time.Minute)
+	if st.Requests != 2 || st.Orgs != 2 || st.Notices != 2 {
+		t.Errorf("got %+v, want 2 requests (the facet and one page of every change) for 2 organizations and 2 notices", st)
+	}
+	for _, q := range e.ckan.Log()[before:] {
+		if strings.Contains(q, "organization%3A") {
+			t.Errorf("got a search by organization %s, want one search of every change", q)
+		}
+	}
+	for ch, want := range map[datosbot.ChannelID]string{chanA1: "nuevo_inegi", chanA2: "nuevo_inegi", chanB: "nuevo_sep"} {
+		posts := e.postsIn(ch)
+		if len(posts) != 1 || !strings.Contains(posts[0].Reply.PlainText(), want) {
+			t.Errorf("%s: got %+v, want one notice of %s", ch, posts, want)
+		}
+	}
+}

@@ -129,7 +129,7 @@ func run(orgs, datasets, runs int) error {
 		{"mass edit (every dataset)", updateResources(orgs, datasets/orgs+1)},
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "scenario\torgs paged\tdatasets read\tnotices\trequests/run\ttime/run\tat 1 req/s\t\n")
+	fmt.Fprintf(tw, "scenario\torgs changed\tdatasets read\tnotices\trequests/run\ttime/run\tat 1 req/s\t\n")
 	for _, sc := range scenarios {
 		var times []time.Duration
 		var last portal.RunStats
