@@ -24,6 +24,10 @@ const (
 	CheckPendiente CheckStatus = "pendiente"
 )
 
+// CopyDataURLHint tells a liaison how to get the direct URL of a dataset
+// (shown when the portal does not know the one given).
+const CopyDataURLHint = "Abra el conjunto en https://www.datos.gob.mx, búsquelo por su nombre y copie la dirección de la barra del navegador: https://www.datos.gob.mx/dataset/<nombre> (o la de su recurso)."
+
 // DataCheck is the portal's answer about one data URL of an action.
 type DataCheck struct {
 	URL          string      `json:"url"`

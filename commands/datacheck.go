@@ -30,9 +30,8 @@ func (s *Service) checkData(ctx context.Context, inst datosbot.Institution, urls
 	for _, c := range checks {
 		if c.Status == datosbot.CheckInexistente {
 			return nil, datosbot.Errorf(datosbot.EINVALID,
-				"El conjunto de datos %s no existe en datos.gob.mx (el portal no lo encuentra), así que no se guardó nada. "+
-					"Abra el conjunto en https://www.datos.gob.mx, búsquelo por su nombre y copie la dirección de la barra del navegador: "+
-					"https://www.datos.gob.mx/dataset/<nombre> (o la de su recurso).", datosbot.Truncate(c.URL, 200))
+				"El conjunto de datos %s no existe en datos.gob.mx (el portal no lo encuentra), así que no se guardó nada. %s",
+				datosbot.Truncate(c.URL, 200), datosbot.CopyDataURLHint)
 		}
 	}
 	return checks, nil

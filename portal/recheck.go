@@ -202,7 +202,7 @@ func (c *Checks) giveUp() time.Duration {
 // portal was unreachable names no dataset, and how to fix it.
 func inexistenteNotice(job datosbot.DataRecheck) datosbot.Reply {
 	r := datosbot.Reply{Title: "Una URL de datos no existe en datos.gob.mx", Public: true}
-	how := "Abra el conjunto en https://www.datos.gob.mx, búsquelo por su nombre y copie la dirección de la barra del navegador (https://www.datos.gob.mx/dataset/<nombre>)."
+	how := datosbot.CopyDataURLHint
 	switch job.Kind {
 	case "campana":
 		r.Text = fmt.Sprintf("La campaña %s cita %s, pero datos.gob.mx no tiene ese conjunto de datos (cuando se creó, el portal no respondió y quedó por verificar).\n%s Avise a las instituciones con la URL correcta: cierre la campaña con /datos campaña cerrar %s y lance otra.",
