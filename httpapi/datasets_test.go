@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +63,33 @@ func TestDatasets(t *testing.T) {
 	checkError(t, do(t, h, "GET", "/api/v1/datasets?institution=nadie", bearer(token), nil), http.StatusNotFound, datosbot.ENOTFOUND)
 	if w := do(t, h, "GET", "/api/v1/datasets", "", nil); w.Code != http.StatusUnauthorized {
 		t.Errorf("without a token: got %d, want 401", w.Code)
+	}
+}
+
+// The portal's checks of an action's data URLs are in its JSON and in the
+// last CSV column, one status per data URL in order.
+func TestActionsShowDataChecks(t *testing.T) {
+	store := openStore(t)
+	seedReport(t, store)
+	ctx := context.Background()
+	checked := time.Date(2026, 12, 3, 17, 30, 5, 0, time.UTC)
+	if _, err := store.SetActionDataCheck(ctx, "A1111", datosbot.DataCheck{URL: "https://www.datos.gob.mx/dataset/enoe",
+		Status: datosbot.CheckOtraInstitucion, Dataset: "enoe", Organization: "stps", CheckedAt: checked}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SetActionDataCheck(ctx, "A1111", datosbot.DataCheck{URL: "https://www.datos.gob.mx/dataset/censo",
+		Status: datosbot.CheckVerificada, Dataset: "censo", Organization: "inegi", CheckedAt: checked}); err != nil {
+		t.Fatal(err)
+	}
+	h := newServer(t, store, nil)
+	rows := readCSV(t, do(t, h, "GET", "/api/v1/actions?institution=inegi&format=csv", bearer(token), nil))
+	if last := rows[0][len(rows[0])-1]; last != "data_checks" || rows[1][len(rows[1])-1] != "verificada otra_institucion" {
+		t.Errorf("CSV: got %q, want data_checks \"verificada otra_institucion\" (in the order of data_urls)", rows)
+	}
+	w := do(t, h, "GET", "/api/v1/actions?institution=inegi", bearer(token), nil)
+	for _, want := range []string{`"data_checks":[{"url":"https://www.datos.gob.mx/dataset/enoe","status":"otra_institucion","dataset":"enoe","title":"","organization":"stps","checked_at":"2026-12-03T17:30:05Z"}`} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("JSON: got %s, want %s", w.Body, want)
+		}
 	}
 }
