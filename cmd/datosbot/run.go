@@ -125,10 +125,16 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		adapters = append(adapters, con)
 	}
 
+	// The dashboard reads failed deliveries from the outbox, made below.
+	board, err := newDashboard(cfg, store, admins, now, func() *reminders.Outbox { return m.Outbox }, logger)
+	if err != nil {
+		return nil, err
+	}
+
 	if cfg.Slack() {
 		// The signature window uses the real clock, never DATOSBOT_NOW.
 		sl, err := slack.New(slack.Config{BotToken: cfg.SlackBotToken, SigningSecret: cfg.SlackSigningSecret,
-			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger})
+			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger, Home: board})
 		if err != nil {
 			return nil, fmt.Errorf("configuración inválida: %w", namedError("SLACK_BOT_TOKEN", err))
 		}
@@ -141,7 +147,6 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 
 	var tg *telegram.Adapter
 	if cfg.Telegram() {
-		var err error
 		tg, err = telegram.New(ctx, telegram.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
 			WebhookSecret: cfg.TelegramWebhookSecret, WebhookURL: cfg.TelegramWebhookURL,
 			Deduper: store, Lease: store, Holder: replicaID(), Logger: logger,
@@ -175,6 +180,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
 		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, m.Outbox), Metrics: metrics,
 		DataChecker: portalParts.dataChecker(),
+		SignIn:      board,
 	})
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
 	if err := metrics.Register(outboxCollector(m.Outbox)); err != nil {
@@ -195,6 +201,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	api.CampaignRoutes(mux, m.Service.Campaigns())
 	api.DatasetRoutes(mux, store)
 	m.Bot.Routes(mux)
+	board.Routes(mux)
 
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
