@@ -313,3 +313,17 @@ func TestCampaignLaterInexistenteGoesToTheUnidad(t *testing.T) {
 		t.Errorf("got %+v in the Unidad's channel, want one notice about campaign %s", told, camp.ID)
 	}
 }
+
+// A data URL copied from a social post is checked, and stored, without
+// its tracking parameters.
+func TestTrackingParametersAreCheckedAndStoredWithout(t *testing.T) {
+	e := newCheckEnv(t)
+	r := e.ok(ines, canal, "anunciar https://www.datos.gob.mx/dataset/censo_2020?utm_source=twitter&utm_medium=social "+tweet)
+	if !strings.Contains(r.PlainText(), "verificada") {
+		t.Errorf("reply: got %s, want verificada", r.PlainText())
+	}
+	a := e.actions()[0]
+	if a.DataURLs[0] != "https://www.datos.gob.mx/dataset/censo_2020" || a.DataChecks[0].URL != a.DataURLs[0] {
+		t.Errorf("stored: got %v %+v, want the URL without utm_* in both", a.DataURLs, a.DataChecks)
+	}
+}
