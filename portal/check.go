@@ -99,7 +99,7 @@ func (k *Checker) lookup(ctx context.Context, ref Ref) (Package, bool, error) {
 		switch {
 		case err == nil && r.PackageID != "":
 			id = r.PackageID
-		case IsNotFound(err):
+		case IsNotFound(err) || Denied(err):
 			return Package{}, false, nil
 		case err != nil:
 			return Package{}, false, err

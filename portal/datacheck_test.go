@@ -327,3 +327,18 @@ func TestTrackingParametersAreCheckedAndStoredWithout(t *testing.T) {
 		t.Errorf("stored: got %v %+v, want the URL without utm_* in both", a.DataURLs, a.DataChecks)
 	}
 }
+
+// A deleted dataset (CKAN's own 403 to the public) does not exist for a
+// liaison: refused, and the portal is not backed off for it.
+func TestDeletedDatasetIsInexistente(t *testing.T) {
+	e := newCheckEnv(t)
+	gone := e.ckan.Add(ckantest.Dataset{Name: "retirado", Org: "inegi", Deleted: true, Resources: []ckantest.Resource{{Name: "x"}}})
+	for _, url := range []string{"https://www.datos.gob.mx/dataset/retirado", "https://www.datos.gob.mx/dataset/retirado/resource/" + gone.Resources[0].ID} {
+		if r := e.do(ines, canal, "anunciar "+url+" "+tweet); r.Error != datosbot.EINVALID || !strings.Contains(r.Text, "no existe") {
+			t.Errorf("%s: got %q %q, want it refused as inexistente", url, r.Error, r.Text)
+		}
+	}
+	if r := e.ok(ines, canal, "anunciar https://www.datos.gob.mx/dataset/censo_2020 "+tweet); !strings.Contains(r.PlainText(), "verificada") {
+		t.Errorf("after a deleted dataset: got %s, want the next check answered (no backoff)", r.PlainText())
+	}
+}
