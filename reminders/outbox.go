@@ -30,7 +30,8 @@ type OutboxStore interface {
 	OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
 		pace func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration),
 		claimed func(m datosbot.Message, token string, attempts int, slot time.Time)) (time.Time, error)
-	OutboxPosting(ctx context.Context, key string, now time.Time) error
+	OutboxPosting(ctx context.Context, key, token string, now time.Time) (bool, error)
+	OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error)
 	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time) (bool, error)
 	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, counters ...string) (bool, error)
 	OutboxFail(ctx context.Context, m datosbot.Message, token, reason string, now time.Time) (bool, error)
@@ -109,9 +110,13 @@ type OutboxConfig struct {
 	// it). Defaults 5 seconds and 10 minutes.
 	Backoff, MaxBackoff time.Duration
 	// Lease is how long a claimed message stays reserved for its worker
-	// after its slot; if the worker dies, the message returns to the queue
-	// when the lease ends. Default 2 minutes; keep it above SendTimeout.
+	// after its slot or its worker's last heartbeat; if the worker dies,
+	// the message returns to the queue when the lease ends. Default 8
+	// seconds.
 	Lease time.Duration
+	// Heartbeat is how often a running worker renews the leases of the
+	// messages it holds (see Outbox.Heartbeat). Default a quarter of Lease.
+	Heartbeat time.Duration
 	// SendTimeout bounds one post. Default 30 seconds.
 	SendTimeout time.Duration
 	// Horizon is how far ahead Run claims paced slots, then waits for each
@@ -142,8 +147,14 @@ type OutboxConfig struct {
 // A message Key is enqueued at most once, forever: enqueueing a key that
 // is queued, in flight, sent or failed is a no-op (counted as a duplicate
 // avoided). A claim moves a message atomically from the queue to the
-// in-flight set with a lease, so two workers never hold it at once, and a
-// crashed worker's messages return to the queue when their lease ends.
+// in-flight set with a lease, so two workers never hold it at once. A
+// lease is a few seconds (Lease) and the live worker renews it with a
+// heartbeat (asynq's model), so a slow platform never lets a live worker's
+// claim expire, while a dead worker's messages return to the queue within
+// one lease and are posted by another worker (or by the restarted one,
+// which needs nothing from its former self). A worker whose lease was lost
+// anyway (it stalled past a lease) does not start the post: another worker
+// holds the message.
 // Stopping Run (ctx cancelled) lets posts already started finish and be
 // recorded, and returns the messages still waiting for their slot.
 //
@@ -177,6 +188,7 @@ type Outbox struct {
 	backoff     time.Duration
 	maxBackoff  time.Duration
 	lease       time.Duration
+	heartbeat   time.Duration
 	sendTimeout time.Duration
 	horizon     time.Duration
 	batch       int
@@ -186,13 +198,14 @@ type Outbox struct {
 	log         *slog.Logger
 	wake        chan struct{}
 	gates       channelGates
+	holding     holdings
 }
 
 // NewOutbox returns an Outbox with cfg's defaults filled in.
 func NewOutbox(cfg OutboxConfig) *Outbox {
 	o := &Outbox{store: cfg.Store, sender: cfg.Sender, now: cfg.Now, unidad: cfg.UnidadChannel, onMove: cfg.OnMove,
 		pace: cfg.Pace, maxAttempts: cfg.MaxAttempts, backoff: cfg.Backoff, maxBackoff: cfg.MaxBackoff,
-		lease: cfg.Lease, sendTimeout: cfg.SendTimeout, horizon: cfg.Horizon, batch: cfg.Batch,
+		lease: cfg.Lease, heartbeat: cfg.Heartbeat, sendTimeout: cfg.SendTimeout, horizon: cfg.Horizon, batch: cfg.Batch,
 		concurrency: cfg.Concurrency, poll: cfg.PollInterval, observe: cfg.Observe, log: cfg.Logger,
 		wake: make(chan struct{}, 1)}
 	if o.now == nil {
@@ -208,7 +221,8 @@ func NewOutbox(cfg OutboxConfig) *Outbox {
 	}
 	def(&o.backoff, 5*time.Second)
 	def(&o.maxBackoff, 10*time.Minute)
-	def(&o.lease, 2*time.Minute)
+	def(&o.lease, 8*time.Second)
+	def(&o.heartbeat, o.lease/4)
 	def(&o.sendTimeout, 30*time.Second)
 	def(&o.horizon, time.Second)
 	def(&o.poll, time.Second)
@@ -276,20 +290,101 @@ type claimed struct {
 	slot     time.Time
 }
 
-func (o *Outbox) claim(ctx context.Context, horizon time.Duration) ([]claimed, time.Time, error) {
+// claim claims up to limit messages whose slot is within horizon and
+// holds them (see holdings) until they are handled or released.
+func (o *Outbox) claim(ctx context.Context, limit int, horizon time.Duration) ([]claimed, time.Time, error) {
 	var batch []claimed
-	wake, err := o.store.OutboxClaim(ctx, o.now(), o.batch, o.lease, horizon, o.paceOf,
+	wake, err := o.store.OutboxClaim(ctx, o.now(), limit, o.lease, horizon, o.paceOf,
 		func(m datosbot.Message, token string, attempts int, slot time.Time) {
-			batch = append(batch, claimed{m, token, attempts, slot})
+			c := claimed{m, token, attempts, slot}
+			// A post may start as late as the end of its channel's turn
+			// (Horizon after its slot) and last SendTimeout; past that
+			// (and the time to record it) the worker is stuck, as good as
+			// dead, and its claim is no longer renewed.
+			o.holding.add(c, slot.Add(o.horizon+o.sendTimeout+30*time.Second))
+			batch = append(batch, c)
 		})
 	return batch, wake, err
+}
+
+// holdings are the claims of this worker whose leases its heartbeat
+// renews: message key → claim token and the instant after which the
+// claim is no longer renewed.
+type holdings struct {
+	mu    sync.Mutex
+	claim map[string]holding
+}
+
+type holding struct {
+	token string
+	until time.Time
+}
+
+func (h *holdings) add(c claimed, until time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.claim == nil {
+		h.claim = map[string]holding{}
+	}
+	h.claim[c.m.Key] = holding{c.token, until}
+}
+
+func (h *holdings) drop(c claimed) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.claim[c.m.Key].token == c.token {
+		delete(h.claim, c.m.Key)
+	}
+}
+
+// live returns the claims still renewed at now.
+func (h *holdings) live(now time.Time) map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string]string, len(h.claim))
+	for k, c := range h.claim {
+		if now.Before(c.until) {
+			out[k] = c.token
+		}
+	}
+	return out
+}
+
+// Heartbeat renews, Lease from now, the leases of the messages this worker
+// holds and is still working on; Run calls it every Heartbeat. A worker
+// that stops calling it (it died, or hangs past a post's SendTimeout)
+// loses its claims one Lease later, and another worker posts them.
+func (o *Outbox) Heartbeat(ctx context.Context) error {
+	now := o.now()
+	claims := o.holding.live(now)
+	if len(claims) == 0 {
+		return nil
+	}
+	_, err := o.store.OutboxExtend(ctx, now.Add(o.lease), claims)
+	return err
+}
+
+// beat runs Heartbeat every o.heartbeat until ctx is done.
+func (o *Outbox) beat(ctx context.Context) {
+	t := time.NewTicker(o.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := o.Heartbeat(ctx); err != nil && ctx.Err() == nil {
+				o.log.Warn("outbox: renewing the leases of claimed messages failed; they return to the queue if it keeps failing", "err", err)
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // DeliverOnce claims the messages that may be posted now, without waiting
 // for any pacing slot, posts them and records the outcomes. It returns how
 // many it handled. Tests drive it with a fake clock; Run is the loop.
 func (o *Outbox) DeliverOnce(ctx context.Context) (int, error) {
-	batch, _, err := o.claim(ctx, 0)
+	batch, _, err := o.claim(ctx, o.batch, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -327,12 +422,16 @@ func (o *Outbox) DeliverOnce(ctx context.Context) (int, error) {
 // otherwise fill them all and hold back every other channel. Claimed
 // messages not yet finished are bounded apart, by Concurrency + 4×Batch.
 func (o *Outbox) Run(ctx context.Context) error {
+	// The heartbeat outlives ctx until the posts in progress are recorded.
+	bctx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	go o.beat(bctx)
+	defer stopBeat()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	posting := make(chan struct{}, o.concurrency)
 	held := make(chan struct{}, o.concurrency+4*o.batch)
 	for ctx.Err() == nil {
-		batch, wake, err := o.claim(ctx, o.horizon)
+		batch, wake, err := o.claim(ctx, o.batch, o.horizon)
 		if err != nil && ctx.Err() == nil {
 			o.log.Error("outbox: claim failed", "err", err)
 		}
@@ -499,6 +598,7 @@ func (o *Outbox) release(ctx context.Context, cs []claimed) {
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	for _, c := range cs {
+		o.holding.drop(c)
 		if _, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, o.now(), "released"); err != nil {
 			o.log.Error("outbox: releasing a message failed; its lease will return it", "key", c.m.Key, "err", err)
 		}
@@ -510,17 +610,22 @@ func (o *Outbox) release(ctx context.Context, cs []claimed) {
 // record are not interrupted by ctx: a post that started is finished and
 // recorded, so stopping never causes a repeat.
 func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
+	defer o.holding.drop(c) // after the outcome is recorded
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.sendTimeout+30*time.Second)
 	defer cancel()
-	if err := o.store.OutboxPosting(hctx, c.m.Key, o.now()); err != nil {
+	held, err := o.store.OutboxPosting(hctx, c.m.Key, c.token, o.now())
+	if err != nil {
 		return err // not posted; the lease returns it to the queue
+	}
+	if !held {
+		return nil // the lease was lost: another worker may hold the message now
 	}
 	if gated && !o.waitTurn(ctx, c) {
 		return nil // back in the queue
 	}
 	ctx = hctx
 	sctx, scancel := context.WithTimeout(ctx, o.sendTimeout)
-	err := o.sender.Deliver(sctx, c.m)
+	err = o.sender.Deliver(sctx, c.m)
 	timedOut := sctx.Err() != nil && err != nil
 	scancel()
 	now := o.now()

@@ -345,9 +345,9 @@ type slowPosting struct {
 	delay map[string]time.Duration
 }
 
-func (s slowPosting) OutboxPosting(ctx context.Context, key string, now time.Time) error {
+func (s slowPosting) OutboxPosting(ctx context.Context, key, token string, now time.Time) (bool, error) {
 	time.Sleep(s.delay[key])
-	return s.OutboxStore.OutboxPosting(ctx, key, now)
+	return s.OutboxStore.OutboxPosting(ctx, key, token, now)
 }
 
 // runUntil runs ob on the real clock until done reports true, then stops

@@ -415,11 +415,64 @@ func newToken() string {
 	return hex.EncodeToString(b)
 }
 
+// postingScript marks the post of a claimed message as started, if the
+// caller's claim still holds it. ARGV: key, token, now µs.
+var postingScript = redis.NewScript(`
+if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[5], ARGV[1], ARGV[3])
+return 1
+`)
+
 // OutboxPosting marks that the post of a claimed message starts now. If
 // the lease of a message so marked expires before OutboxSent, the platform
-// may have accepted it: it is counted as "uncertain".
-func (s *Store) OutboxPosting(ctx context.Context, key string, now time.Time) error {
-	return s.wrap(s.rdb.HSet(ctx, s.outboxPostingKey(), key, micros(now)).Err())
+// may have accepted it: it is counted as "uncertain". It returns false,
+// marking nothing, when token no longer holds the message (its lease
+// expired and it went back to the queue): the caller must not post it.
+func (s *Store) OutboxPosting(ctx context.Context, key, token string, now time.Time) (bool, error) {
+	n, err := postingScript.Run(ctx, s.rdb, s.outboxKeys(), key, token, micros(now)).Int()
+	if err != nil {
+		return false, s.wrap(err)
+	}
+	return n == 1, nil
+}
+
+// extendScript moves the lease of each claimed message forward to ARGV[1]
+// (µs), never back, if the caller's claim still holds it. ARGV: until,
+// then key, token pairs. It returns how many leases it holds.
+var extendScript = redis.NewScript(`
+local till = tonumber(ARGV[1])
+local held = 0
+for i = 2, #ARGV, 2 do
+  local k = ARGV[i]
+  if redis.call('HGET', KEYS[4], k) == ARGV[i+1] then
+    local cur = tonumber(redis.call('ZSCORE', KEYS[2], k) or '0')
+    if cur < till then redis.call('ZADD', KEYS[2], till, k) end
+    held = held + 1
+  end
+end
+return held
+`)
+
+// OutboxExtend renews the leases of claimed messages (key → claim token)
+// until until; it is the heartbeat of a live worker, so that a claim lasts
+// while its worker does and a dead worker's claims return to the queue
+// within one short lease. A message whose claim no longer holds (its lease
+// expired and another worker may have it) is left alone. It returns how
+// many of claims still hold.
+func (s *Store) OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error) {
+	if len(claims) == 0 {
+		return 0, nil
+	}
+	args := make([]any, 0, 1+2*len(claims))
+	args = append(args, micros(until))
+	for k, token := range claims {
+		args = append(args, k, token)
+	}
+	n, err := extendScript.Run(ctx, s.rdb, s.outboxKeys(), args...).Int()
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	return n, nil
 }
 
 // OutboxSent records that the message with key was posted to ch. It
