@@ -30,7 +30,8 @@ type OutboxStore interface {
 	OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
 		pace func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration),
 		claimed func(m datosbot.Message, token string, attempts int, slot time.Time)) (time.Time, error)
-	OutboxPosting(ctx context.Context, key, token string, now time.Time) (bool, error)
+	OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
+		every time.Duration, bucket string, bucketLimit int, bucketWindow time.Duration) (wait time.Duration, held bool, err error)
 	OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error)
 	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time) (bool, error)
 	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, counters ...string) (bool, error)
@@ -53,6 +54,11 @@ type Pace struct {
 	// Platform is the least time between two posts of the whole platform
 	// (all replicas together). Zero means no limit.
 	Platform time.Duration
+	// PlatformWindow is the window in which the platform counts its
+	// overall limit: at most PlatformWindow/Platform posts within any
+	// PlatformWindow (Telegram: 30 in any second). Default one second, or
+	// Platform when longer.
+	PlatformWindow time.Duration
 	// PausePlatform makes a rate limit on one chat pause the whole
 	// platform, not only that chat. Off by default: a paused chat then
 	// never delays the others.
@@ -121,12 +127,14 @@ type OutboxConfig struct {
 	SendTimeout time.Duration
 	// Horizon is how far ahead Run claims paced slots, then waits for each
 	// slot: a longer horizon smooths the rate, a shorter one holds fewer
-	// messages in flight. Default 1 second. DeliverOnce claims only what
-	// may be posted at once.
+	// messages in flight. Default 250 ms (about 8 posts of Telegram's 30
+	// per second). DeliverOnce claims only what may be posted at once.
 	Horizon time.Duration
 	// Batch is the most messages one claim takes. Default 100.
 	Batch int
-	// Concurrency is the most posts in progress at once. Default 32.
+	// Concurrency is the most posts in progress at once. Default 32. Run
+	// holds at most Concurrency + Batch messages, posting or waiting for
+	// their slot.
 	Concurrency int
 	// PollInterval is how often Run looks for work queued by other
 	// replicas when it has none. Default 1 second.
@@ -197,7 +205,6 @@ type Outbox struct {
 	observe     func(datosbot.Platform, string)
 	log         *slog.Logger
 	wake        chan struct{}
-	gates       channelGates
 	holding     holdings
 }
 
@@ -224,7 +231,7 @@ func NewOutbox(cfg OutboxConfig) *Outbox {
 	def(&o.lease, 8*time.Second)
 	def(&o.heartbeat, o.lease/4)
 	def(&o.sendTimeout, 30*time.Second)
-	def(&o.horizon, time.Second)
+	def(&o.horizon, 250*time.Millisecond)
 	def(&o.poll, time.Second)
 	if o.maxAttempts <= 0 {
 		o.maxAttempts = 8
@@ -417,10 +424,14 @@ func (o *Outbox) DeliverOnce(ctx context.Context) (int, error) {
 // PollInterval at most, or until Post enqueues something. It returns after
 // the posts in progress are recorded.
 //
-// A message waiting for its slot does not take one of the Concurrency
-// posts: with Telegram's 30 posts per second, a second of slots would
-// otherwise fill them all and hold back every other channel. Claimed
-// messages not yet finished are bounded apart, by Concurrency + 4×Batch.
+// A worker holds no more than it can post within its next slot window:
+// only messages whose slot is within Horizon, and at most Concurrency +
+// Batch unfinished at once (posting, or waiting for a slot), so a crash
+// strands only the posts of that instant, and the rest of the queue stays
+// free for the other replicas. A message waiting for its slot does not
+// take one of the Concurrency posts: with Telegram's 30 posts per second,
+// the slots within the horizon would otherwise fill them and hold back
+// every other channel.
 func (o *Outbox) Run(ctx context.Context) error {
 	// The heartbeat outlives ctx until the posts in progress are recorded.
 	bctx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
@@ -428,24 +439,35 @@ func (o *Outbox) Run(ctx context.Context) error {
 	defer stopBeat()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	unfinished := make(chan struct{}, o.concurrency+o.batch)
 	posting := make(chan struct{}, o.concurrency)
-	held := make(chan struct{}, o.concurrency+4*o.batch)
+	finished := make(chan struct{}, 1)
 	for ctx.Err() == nil {
-		batch, wake, err := o.claim(ctx, o.batch, o.horizon)
+		free := cap(unfinished) - len(unfinished)
+		if free <= 0 {
+			select {
+			case <-finished:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		limit := min(o.batch, free)
+		batch, wake, err := o.claim(ctx, limit, o.horizon)
 		if err != nil && ctx.Err() == nil {
 			o.log.Error("outbox: claim failed", "err", err)
 		}
-		for i, c := range batch {
-			select {
-			case held <- struct{}{}:
-			case <-ctx.Done():
-				o.release(ctx, batch[i:])
-				return nil
-			}
+		for _, c := range batch {
+			unfinished <- struct{}{} // never blocks: len(batch) <= free
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() { <-held }()
+				defer func() {
+					<-unfinished
+					select {
+					case finished <- struct{}{}:
+					default:
+					}
+				}()
 				if err := o.waitSlot(ctx, c); err != nil {
 					return
 				}
@@ -463,7 +485,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 		}
 		d := o.poll
 		switch {
-		case len(batch) >= o.batch:
+		case len(batch) >= limit:
 			d = 0
 		case !wake.IsZero():
 			d = min(d, max(wake.Sub(o.now()), time.Millisecond))
@@ -503,92 +525,63 @@ func (o *Outbox) waitSlot(ctx context.Context, c claimed) error {
 	}
 }
 
-// waitTurn waits until this process may post into c's channel: the
-// channel's spacing after the previous post into it actually started, and
-// the end of a rate limit the platform answered. It reports whether c may
-// be posted now; if not, c is back in the queue (ctx ended, or the channel
-// is busy for longer than Horizon, as after a long Retry-After).
-//
-// The store's slots space the posts of every replica, but a slot is only
-// the earliest instant: a post that starts late (a slow timer, a busy
-// Redis) leaves the next one, on time, too close to it, and the platform
-// answers 429. This gate, per process and right before the post, measures
-// the spacing from the actual start instead.
-func (o *Outbox) waitTurn(ctx context.Context, c claimed) bool {
-	every, _, _ := o.paceOf(c.m.Channel)
-	if every <= 0 {
-		return true
+// gateOf returns what the store checks when a post into ch starts (see
+// start): the least time since the channel's last start, PaceMargin
+// included, and the bucket of its platform-wide limit with the most posts
+// it may have within its window. A spacing of Pace.Platform under a
+// PlatformWindow becomes a count in it (Telegram's 1s/30: 30 in any second),
+// which lets a post that started late be followed at once by the next
+// without ever exceeding the platform's count. The count needs no margin:
+// the store counts each post from its start until its outcome is
+// recorded, which covers the instant the platform counted it.
+func (o *Outbox) gateOf(ch datosbot.ChannelID) (every time.Duration, bucket string, limit int, window time.Duration) {
+	every, bucket, _ = o.paceOf(ch)
+	if p := o.pace[ch.Platform()]; bucket != "" && p.Platform > 0 {
+		w := p.PlatformWindow
+		if w <= 0 {
+			w = max(time.Second, p.Platform)
+		}
+		limit = max(1, int(w/p.Platform))
+		window = time.Duration(limit) * p.Platform
 	}
+	return every, bucket, limit, window
+}
+
+// start begins the post of c, checking in the store the limits counted at
+// the instants posts really start, across replicas (see
+// storage.Store.OutboxPosting): a planned slot is only the earliest
+// instant, and a post that starts late (a slow timer, a busy Redis) would
+// leave the next one, on time, too close to it for the platform. When the
+// post must wait, start waits (if wait and the wait is within Horizon) or
+// puts c back in the queue for then. It reports whether the post started;
+// an error means it did not, and the lease returns c to the queue.
+func (o *Outbox) start(ctx, hctx context.Context, c claimed, wait bool) (bool, error) {
+	every, bucket, limit, window := o.gateOf(c.m.Channel)
 	for {
 		now := o.now()
-		d := o.gates.take(c.m.Channel, now, every)
-		if d <= 0 {
-			return true
+		d, held, err := o.store.OutboxPosting(hctx, c.m.Key, c.token, c.m.Channel, now, every, bucket, limit, window)
+		if err != nil {
+			return false, err
 		}
-		if d > o.horizon {
-			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			_, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, now.Add(d))
-			cancel()
-			if err != nil {
+		if !held {
+			return false, nil // the lease was lost: another worker may hold the message now
+		}
+		if d <= 0 {
+			return true, nil
+		}
+		if !wait || d > o.horizon || ctx.Err() != nil {
+			if _, err := o.store.OutboxRequeue(hctx, c.m, c.token, c.attempts, now.Add(d)); err != nil {
 				o.log.Error("outbox: putting back a message for a busy channel failed; its lease will return it", "key", c.m.Key, "err", err)
 			}
 			o.nudge()
-			return false
+			return false, nil
 		}
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			t.Stop()
-			o.release(ctx, []claimed{c})
-			return false
 		}
-	}
-}
-
-// channelGates holds, per channel, the instant from which this process
-// may post into it again.
-type channelGates struct {
-	mu    sync.Mutex
-	free  map[datosbot.ChannelID]time.Time
-	sweep int // size of free that triggers the next removal of past entries
-}
-
-// take returns how long until ch is free at now; when it is free already,
-// take returns 0 and holds ch for every from now.
-func (g *channelGates) take(ch datosbot.ChannelID, now time.Time, every time.Duration) time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if f := g.free[ch]; now.Before(f) {
-		return f.Sub(now)
-	}
-	g.set(ch, now.Add(every), now)
-	return 0
-}
-
-// hold keeps ch busy until t at least (a platform's Retry-After).
-func (g *channelGates) hold(ch datosbot.ChannelID, t, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.free[ch].Before(t) {
-		g.set(ch, t, now)
-	}
-}
-
-// set records that ch is free from t, and forgets the channels already
-// free at now whenever the map doubled, so it holds only busy channels.
-func (g *channelGates) set(ch datosbot.ChannelID, t, now time.Time) {
-	if g.free == nil {
-		g.free = map[datosbot.ChannelID]time.Time{}
-	}
-	g.free[ch] = t
-	if len(g.free) > g.sweep {
-		for k, f := range g.free {
-			if !f.After(now) {
-				delete(g.free, k)
-			}
-		}
-		g.sweep = max(1024, 2*len(g.free))
+		t.Stop()
 	}
 }
 
@@ -605,23 +598,18 @@ func (o *Outbox) release(ctx context.Context, cs []claimed) {
 	}
 }
 
-// handle posts one claimed message and records the outcome; when gated,
-// it first waits for its channel's turn (see waitTurn). The post and the
-// record are not interrupted by ctx: a post that started is finished and
+// handle posts one claimed message and records the outcome; when wait is
+// false, a post whose channel or platform is busy goes back to the queue
+// at once instead of waiting its turn (see start). The post and the record
+// are not interrupted by ctx: a post that started is finished and
 // recorded, so stopping never causes a repeat.
-func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
+func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 	defer o.holding.drop(c) // after the outcome is recorded
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.sendTimeout+30*time.Second)
 	defer cancel()
-	held, err := o.store.OutboxPosting(hctx, c.m.Key, c.token, o.now())
-	if err != nil {
-		return err // not posted; the lease returns it to the queue
-	}
-	if !held {
-		return nil // the lease was lost: another worker may hold the message now
-	}
-	if gated && !o.waitTurn(ctx, c) {
-		return nil // back in the queue
+	started, err := o.start(ctx, hctx, c, wait)
+	if err != nil || !started {
+		return err
 	}
 	ctx = hctx
 	sctx, scancel := context.WithTimeout(ctx, o.sendTimeout)
@@ -657,7 +645,6 @@ func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
 			}
 		}
 		until := now.Add(wait)
-		o.gates.hold(c.m.Channel, until, now)
 		if err := o.store.OutboxPause(ctx, c.m.Channel, bucket, until); err != nil {
 			return err
 		}

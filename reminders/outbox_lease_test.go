@@ -41,11 +41,12 @@ func (k *killable) OutboxClaim(ctx context.Context, now time.Time, limit int, le
 	return k.OutboxStore.OutboxClaim(ctx, now, limit, lease, horizon, pace, claimed)
 }
 
-func (k *killable) OutboxPosting(ctx context.Context, key, token string, now time.Time) (bool, error) {
+func (k *killable) OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
+	every time.Duration, bucket string, limit int, window time.Duration) (time.Duration, bool, error) {
 	if err := k.alive(); err != nil {
-		return false, err
+		return 0, false, err
 	}
-	return k.OutboxStore.OutboxPosting(ctx, key, token, now)
+	return k.OutboxStore.OutboxPosting(ctx, key, token, ch, now, every, bucket, limit, window)
 }
 
 func (k *killable) OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error) {

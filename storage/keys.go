@@ -188,7 +188,8 @@ func (s *Store) outboxClaimKey() string { return s.key("outbox", "claim") }
 func (s *Store) outboxPostingKey() string { return s.key("outbox", "posting") }
 
 // outboxPaceKey is a hash of pacing state: field "c:<channel>" or
-// "b:<bucket>" → the earliest Unix microsecond of the next post there.
+// "b:<bucket>" → the earliest Unix microsecond of the next post there;
+// "s:<channel>" → the Unix microsecond its last post started.
 func (s *Store) outboxPaceKey() string { return s.key("outbox", "pace") }
 
 // outboxFailuresKey is a hash of the last permanent delivery failure per
@@ -208,6 +209,12 @@ func (s *Store) outboxCountersKey() string { return s.key("outbox", "counters") 
 // "k:<message key>" → "<channel> <ticket>". Finishing a message removes
 // its fields, and a channel's own fields go when its last message does.
 func (s *Store) outboxOrderKey() string { return s.key("outbox", "order") }
+
+// outboxStartsKey is a sorted set of the posts started within the last
+// window of a platform-wide limit: member "<bucket> <message key> <µs>",
+// scored by the Unix microsecond the post started (OutboxPosting). Older
+// members are removed as posts start.
+func (s *Store) outboxStartsKey() string { return s.key("outbox", "starts") }
 
 // schedulerKey is a hash of the reminder scheduler's state: "last" (Unix
 // µs up to which every occurrence was handled), "next" (Unix µs of the

@@ -56,12 +56,12 @@ type outboxFailure struct {
 func (s *Store) outboxKeys() []string {
 	return []string{s.outboxDueKey(), s.outboxInflightKey(), s.outboxMsgKey(), s.outboxClaimKey(),
 		s.outboxPostingKey(), s.outboxDoneKey(), s.outboxPaceKey(), s.outboxFailuresKey(), s.outboxCountersKey(),
-		s.outboxOrderKey()}
+		s.outboxOrderKey(), s.outboxStartsKey()}
 }
 
-// The scripts below name the outbox keys as KEYS[1]..KEYS[10] in the
+// The scripts below name the outbox keys as KEYS[1]..KEYS[11] in the
 // order of outboxKeys: due, inflight, msg, claim, posting, done, pace,
-// failures, counters, order.
+// failures, counters, order, starts.
 
 // orderLua holds the functions of the scripts that keep each channel's
 // order, in the fields of outboxOrderKey.
@@ -108,6 +108,18 @@ local function order_unlink(k, now)
   redis.call('HDEL', KEYS[10], 'k:' .. k, 't:' .. ch .. ' ' .. t)
   if tonumber(redis.call('HGET', KEYS[10], 'h:' .. ch) or '0') == t then order_serve(ch, t + 1, now) end
   return ch
+end
+-- starts_done rescores the bucket entry of message k's post (see
+-- postingScript) with now, the instant its outcome is recorded: the
+-- platform counted the post somewhere between its start and now, and
+-- counting it until now keeps a post whose request was slow from letting
+-- the next ones arrive too close after it.
+local function starts_done(k, now)
+  local p = redis.call('HGET', KEYS[5], k)
+  if not p then return end
+  local i = string.find(p, ' ', 1, true)
+  if not i or i == #p then return end
+  redis.call('ZADD', KEYS[11], now, string.sub(p, i + 1) .. ' ' .. k .. ' ' .. string.sub(p, 1, i - 1))
 end
 -- order_waits reports whether message k must wait for an earlier message
 -- of its channel, queued or in flight.
@@ -223,10 +235,15 @@ return out
 `)
 
 // sentScript records a message as posted and lets its channel's next
-// message go. ARGV: key, "sent <µs>", channel, now µs. It returns 0 when
+// message go. A paced channel's last start ("s:<channel>") moves to now:
+// the platform counted the post somewhere before now, so the channel's
+// spacing is measured from now, however slow the request was. ARGV: key, "sent <µs>", channel, now µs. It returns 0 when
 // the key had already been recorded: a repeat.
 var sentScript = redis.NewScript(orderLua + `
 local k = ARGV[1]
+starts_done(k, ARGV[4])
+local sf = 's:' .. ARGV[3]
+if redis.call('HEXISTS', KEYS[7], sf) == 1 then redis.call('HSET', KEYS[7], sf, ARGV[4]) end
 redis.call('ZREM', KEYS[1], k)
 redis.call('ZREM', KEYS[2], k)
 redis.call('HDEL', KEYS[3], k)
@@ -271,6 +288,7 @@ return 1
 var failScript = redis.NewScript(orderLua + `
 local k = ARGV[1]
 if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return 0 end
+starts_done(k, ARGV[6])
 redis.call('ZREM', KEYS[2], k)
 redis.call('HDEL', KEYS[3], k)
 order_unlink(k, ARGV[6])
@@ -415,25 +433,78 @@ func newToken() string {
 	return hex.EncodeToString(b)
 }
 
-// postingScript marks the post of a claimed message as started, if the
-// caller's claim still holds it. ARGV: key, token, now µs.
+// postingScript starts the post of a claimed message, if the caller's
+// claim still holds it and the post fits the limits counted at the
+// instants posts actually start, across replicas: the channel's spacing
+// after its last post ("s:<channel>" in the pace hash: its start, then the
+// instant it was recorded as sent) and at most a
+// bucket's limit of posts within its window (KEYS[11], members
+// "<bucket> <key> <µs>", scored by the start and, once the post is
+// recorded, by its end: see starts_done). When it fits, it records the
+// start and marks the post as started ("<µs> <bucket>" in KEYS[5]). ARGV: key, token, now µs, channel, channel spacing
+// µs, bucket ("" for none), bucket limit, bucket window µs. Returns -1
+// when the claim does not hold, 0 when started, else the µs to wait.
 var postingScript = redis.NewScript(`
-if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[5], ARGV[1], ARGV[3])
-return 1
+local k, now = ARGV[1], tonumber(ARGV[3])
+if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return -1 end
+local sf, every = 's:' .. ARGV[4], tonumber(ARGV[5])
+local wait = 0
+if every > 0 then
+  local last = tonumber(redis.call('HGET', KEYS[7], sf) or '0')
+  if last + every > now then wait = last + every - now end
+end
+local b, limit, window = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+if b ~= '' and limit > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', now - window)
+  local recent = redis.call('ZRANGEBYSCORE', KEYS[11], '(' .. (now - window), '+inf', 'WITHSCORES')
+  local n, oldest = 0, nil
+  local p = b .. ' '
+  for i = 1, #recent, 2 do
+    if string.sub(recent[i], 1, #p) == p then
+      n = n + 1
+      if not oldest then oldest = tonumber(recent[i+1]) end
+    end
+  end
+  if n >= limit and oldest + window - now + 1 > wait then wait = oldest + window - now + 1 end
+end
+if wait > 0 then return wait end
+if every > 0 then
+  redis.call('HSET', KEYS[7], sf, now)
+  local cf = 'c:' .. ARGV[4]
+  if tonumber(redis.call('HGET', KEYS[7], cf) or '0') < now + every then redis.call('HSET', KEYS[7], cf, now + every) end
+end
+if b ~= '' and limit > 0 then redis.call('ZADD', KEYS[11], now, b .. ' ' .. k .. ' ' .. now) end
+redis.call('HSET', KEYS[5], k, now .. ' ' .. b)
+return 0
 `)
 
-// OutboxPosting marks that the post of a claimed message starts now. If
-// the lease of a message so marked expires before OutboxSent, the platform
-// may have accepted it: it is counted as "uncertain". It returns false,
-// marking nothing, when token no longer holds the message (its lease
-// expired and it went back to the queue): the caller must not post it.
-func (s *Store) OutboxPosting(ctx context.Context, key, token string, now time.Time) (bool, error) {
-	n, err := postingScript.Run(ctx, s.rdb, s.outboxKeys(), key, token, micros(now)).Int()
+// OutboxPosting starts the post of a claimed message at now. The slots
+// OutboxClaim gives are planned; a post may start late (a slow timer, a
+// busy Redis) and the platform counts it when it arrives, so this gate
+// measures from the instants posts really start, across replicas: when
+// the post would come less than every after the channel's last one, or
+// make more than bucketLimit starts of bucket ("" for none) within
+// bucketWindow, it returns how long to wait and
+// starts nothing. Otherwise it marks the post as started: if the lease of
+// a message so marked expires before OutboxSent, the platform may have
+// accepted it. It returns held false, doing nothing, when token no longer
+// holds the message (its lease expired and it went back to the queue):
+// the caller must not post it.
+//
+// Every bucket's members are dropped after the window of the post that
+// starts, so the buckets must share one window (the outbox gives every
+// platform-wide limit a window of about one second).
+func (s *Store) OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
+	every time.Duration, bucket string, bucketLimit int, bucketWindow time.Duration) (wait time.Duration, held bool, err error) {
+	n, err := postingScript.Run(ctx, s.rdb, s.outboxKeys(), key, token, micros(now), string(ch), ceilMicros(every),
+		bucket, bucketLimit, ceilMicros(bucketWindow)).Int64()
 	if err != nil {
-		return false, s.wrap(err)
+		return 0, false, s.wrap(err)
 	}
-	return n == 1, nil
+	if n < 0 {
+		return 0, false, nil
+	}
+	return time.Duration(n) * time.Microsecond, true, nil
 }
 
 // extendScript moves the lease of each claimed message forward to ARGV[1]
