@@ -13,6 +13,23 @@ import (
 	"github.com/datosbot/datosbot"
 )
 
+// Finder is implemented by a Sender that can tell whether its platform
+// already has a message: the Slack adapter looks the message's outbox key
+// up in the channel's recent history (the key travels in each post's
+// metadata). FindPosted reports whether m was posted into its channel
+// since since; it returns *datosbot.RateLimitError when the platform asks
+// to wait, an error wrapping errors.ErrUnsupported when the platform
+// offers no lookup, and any other error when it cannot tell (a missing
+// scope, a failed request).
+type Finder interface {
+	FindPosted(ctx context.Context, m datosbot.Message, since time.Time) (bool, error)
+}
+
+// lookupSkew widens the search for a post that may have been accepted:
+// the bound is taken on the clock of the replica that started the post,
+// and the platform stamps the message with its own.
+const lookupSkew = time.Minute
+
 // Sender posts one message through its platform. bot.Bot.Deliver
 // implements it. It returns *datosbot.RateLimitError when the platform asks
 // to wait, *datosbot.PermanentError when the post can never succeed and
@@ -29,12 +46,12 @@ type OutboxStore interface {
 	OutboxEnqueue(ctx context.Context, at time.Time, msgs []datosbot.Message) (int, error)
 	OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
 		pace func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration),
-		claimed func(m datosbot.Message, token string, attempts int, slot time.Time)) (time.Time, error)
+		claimed func(m datosbot.Message, token string, attempts int, slot, unsure time.Time)) (time.Time, error)
 	OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
 		every time.Duration, bucket string, bucketLimit int, bucketWindow time.Duration) (wait time.Duration, held bool, err error)
 	OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error)
-	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time) (bool, error)
-	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, counters ...string) (bool, error)
+	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time, counters ...string) (bool, error)
+	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, maybePosted bool, counters ...string) (bool, error)
 	OutboxFail(ctx context.Context, m datosbot.Message, token, reason string, now time.Time) (bool, error)
 	OutboxPause(ctx context.Context, ch datosbot.ChannelID, bucket string, until time.Time) error
 	OutboxFailures(ctx context.Context, channels []datosbot.ChannelID,
@@ -169,10 +186,17 @@ type OutboxConfig struct {
 // The only window for a repeat is a post the platform accepted whose
 // record the bot never wrote: the process crashed (or lost Redis) between
 // the platform's answer and the sent mark, or the post timed out after the
-// platform had accepted it. Both are measured: Stats.Uncertain counts
-// leases that expired after their post had started and posts that timed
-// out, each a possible repeat; Stats.Repeated counts sent marks that found
-// the key already sent, each a certain repeat.
+// platform had accepted it. Such a message is marked unsure (its lease
+// expired after its post started, or the post timed out). Where the
+// platform can be asked (a Sender that is a Finder: Slack, through the
+// outbox key each post carries in its metadata), the next worker looks it
+// up first, from when that post started, and records it as sent when the
+// platform has it (Stats.Found); it posts it when the platform has not.
+// Where it cannot ask (Telegram) or the lookup fails, it posts it again:
+// Stats.Uncertain counts those posts, each a possible repeat, and
+// Stats.Repeated counts sent marks that found the key already sent, each
+// a certain repeat. Because a worker holds only its next slot window, the
+// window is the few posts in progress at the instant of a crash.
 //
 // # Order
 //
@@ -295,6 +319,7 @@ type claimed struct {
 	token    string
 	attempts int
 	slot     time.Time
+	unsure   time.Time // when not zero, an earlier post that started then may have been accepted
 }
 
 // claim claims up to limit messages whose slot is within horizon and
@@ -302,8 +327,8 @@ type claimed struct {
 func (o *Outbox) claim(ctx context.Context, limit int, horizon time.Duration) ([]claimed, time.Time, error) {
 	var batch []claimed
 	wake, err := o.store.OutboxClaim(ctx, o.now(), limit, o.lease, horizon, o.paceOf,
-		func(m datosbot.Message, token string, attempts int, slot time.Time) {
-			c := claimed{m, token, attempts, slot}
+		func(m datosbot.Message, token string, attempts int, slot, unsure time.Time) {
+			c := claimed{m, token, attempts, slot, unsure}
 			// A post may start as late as the end of its channel's turn
 			// (Horizon after its slot) and last SendTimeout; past that
 			// (and the time to record it) the worker is stuck, as good as
@@ -570,7 +595,7 @@ func (o *Outbox) start(ctx, hctx context.Context, c claimed, wait bool) (bool, e
 			return true, nil
 		}
 		if !wait || d > o.horizon || ctx.Err() != nil {
-			if _, err := o.store.OutboxRequeue(hctx, c.m, c.token, c.attempts, now.Add(d)); err != nil {
+			if _, err := o.store.OutboxRequeue(hctx, c.m, c.token, c.attempts, now.Add(d), false); err != nil {
 				o.log.Error("outbox: putting back a message for a busy channel failed; its lease will return it", "key", c.m.Key, "err", err)
 			}
 			o.nudge()
@@ -592,7 +617,7 @@ func (o *Outbox) release(ctx context.Context, cs []claimed) {
 	defer cancel()
 	for _, c := range cs {
 		o.holding.drop(c)
-		if _, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, o.now(), "released"); err != nil {
+		if _, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, o.now(), false, "released"); err != nil {
 			o.log.Error("outbox: releasing a message failed; its lease will return it", "key", c.m.Key, "err", err)
 		}
 	}
@@ -605,8 +630,18 @@ func (o *Outbox) release(ctx context.Context, cs []claimed) {
 // recorded, so stopping never causes a repeat.
 func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 	defer o.holding.drop(c) // after the outcome is recorded
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.sendTimeout+30*time.Second)
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*o.sendTimeout+30*time.Second)
 	defer cancel()
+	var sent []string // counters besides "sent" if the post succeeds
+	if !c.unsure.IsZero() {
+		done, absent, err := o.lookUp(hctx, c)
+		if done || err != nil {
+			return err
+		}
+		if !absent {
+			sent = append(sent, "uncertain")
+		}
+	}
 	started, err := o.start(ctx, hctx, c, wait)
 	if err != nil || !started {
 		return err
@@ -627,7 +662,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 	switch {
 	case err == nil:
 		o.observe(platform, "ok")
-		_, err := o.store.OutboxSent(ctx, c.m.Key, c.m.Channel, now)
+		_, err := o.store.OutboxSent(ctx, c.m.Key, c.m.Channel, now, sent...)
 		o.nudge() // the channel's next message is due
 		return err
 
@@ -648,7 +683,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 		if err := o.store.OutboxPause(ctx, c.m.Channel, bucket, until); err != nil {
 			return err
 		}
-		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, until, "ratelimited")
+		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, until, false, "ratelimited")
 		o.nudge() // Run may be asleep past until
 		return err
 
@@ -661,7 +696,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 		}
 		m := c.m
 		m.Channel = moved.To
-		_, err := o.store.OutboxRequeue(ctx, m, c.token, c.attempts, now, "moved")
+		_, err := o.store.OutboxRequeue(ctx, m, c.token, c.attempts, now, false, "moved")
 		o.nudge()
 		return err
 
@@ -680,14 +715,51 @@ func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 		return o.fail(ctx, c, "falló "+strconv.Itoa(attempts)+" veces: "+datosbot.Truncate(err.Error(), 200), now)
 	}
 	o.observe(platform, "retry")
-	counters := []string{"retried"}
-	if timedOut {
-		counters = append(counters, "uncertain")
-	}
-	_, rerr := o.store.OutboxRequeue(ctx, c.m, c.token, attempts, now.Add(o.backoffFor(attempts)), counters...)
+	// A post that timed out may have been accepted: the next attempt
+	// looks for it first, where the platform allows.
+	_, rerr := o.store.OutboxRequeue(ctx, c.m, c.token, attempts, now.Add(o.backoffFor(attempts)), timedOut, "retried")
 	o.nudge()
 	return rerr
 }
+
+// lookUp asks the platform whether it already has c, a message an
+// earlier post of which may have been accepted (see Finder). Found, c is
+// recorded as sent without posting it again (counted as "found"); a rate
+// limit puts c back for when the platform allows. done reports either.
+// Otherwise the caller posts c; absent reports that the platform said it
+// has not got it. When the lookup failed or the platform offers none, the
+// post counts as "uncertain" (a possible repeat).
+func (o *Outbox) lookUp(ctx context.Context, c claimed) (done, absent bool, err error) {
+	f, ok := o.sender.(Finder)
+	if !ok {
+		return false, false, nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, o.sendTimeout)
+	found, ferr := f.FindPosted(lctx, c.m, c.unsure.Add(-lookupSkew))
+	cancel()
+	now := o.now()
+	var rl *datosbot.RateLimitError
+	switch {
+	case ferr == nil && found:
+		o.observe(c.m.Channel.Platform(), "found")
+		_, err := o.store.OutboxSent(ctx, c.m.Key, c.m.Channel, now, "found")
+		o.nudge()
+		return true, false, err
+	case errors.As(ferr, &rl):
+		wait := max(rl.RetryAfter, time.Second)
+		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, now.Add(wait), false, "ratelimited")
+		o.nudge()
+		return true, false, err
+	case errors.Is(ferr, errors.ErrUnsupported):
+		return false, false, nil
+	case ferr != nil:
+		o.log.Warn("outbox: could not look up a message that may have been posted; posting it again may repeat it",
+			"key", c.m.Key, "channel", c.m.Channel, "err", ferr)
+		return false, false, nil
+	}
+	return false, true, nil
+}
+
 
 // backoffFor returns the wait after the n-th transient failure: Backoff
 // doubled n-1 times, at most MaxBackoff, then a random part of it between
@@ -755,6 +827,7 @@ type Stats struct {
 	Failed           int64 // messages given up: permanent errors or MaxAttempts reached
 	Released         int64 // claimed messages returned by a stopping worker
 	Recovered        int64 // claims whose lease expired (a worker died or stalled)
+	Found            int64 // posts that may have been accepted, found on the platform and not posted again
 	Uncertain        int64 // posts that may have been posted twice (see Outbox)
 	Repeated         int64 // posts recorded twice: certain repeats
 }
@@ -767,5 +840,5 @@ func (o *Outbox) Stats(ctx context.Context) (Stats, error) {
 	}
 	return Stats{Queued: m["queued"], InFlight: m["inflight"], Enqueued: m["enqueued"], Duplicates: m["duplicates"],
 		Sent: m["sent"], Retried: m["retried"], RateLimited: m["ratelimited"], Moved: m["moved"], Failed: m["failed"],
-		Released: m["released"], Recovered: m["recovered"], Uncertain: m["uncertain"], Repeated: m["repeated"]}, nil
+		Released: m["released"], Recovered: m["recovered"], Found: m["found"], Uncertain: m["uncertain"], Repeated: m["repeated"]}, nil
 }

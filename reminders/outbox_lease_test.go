@@ -34,7 +34,7 @@ func (k *killable) alive() error {
 
 func (k *killable) OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
 	pace func(ch datosbot.ChannelID) (time.Duration, string, time.Duration),
-	claimed func(m datosbot.Message, token string, attempts int, slot time.Time)) (time.Time, error) {
+	claimed func(m datosbot.Message, token string, attempts int, slot, unsure time.Time)) (time.Time, error) {
 	if err := k.alive(); err != nil {
 		return time.Time{}, err
 	}
@@ -56,18 +56,19 @@ func (k *killable) OutboxExtend(ctx context.Context, until time.Time, claims map
 	return k.OutboxStore.OutboxExtend(ctx, until, claims)
 }
 
-func (k *killable) OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time) (bool, error) {
+func (k *killable) OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time, counters ...string) (bool, error) {
 	if err := k.alive(); err != nil {
 		return false, err
 	}
-	return k.OutboxStore.OutboxSent(ctx, key, ch, now)
+	return k.OutboxStore.OutboxSent(ctx, key, ch, now, counters...)
 }
 
-func (k *killable) OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, counters ...string) (bool, error) {
+func (k *killable) OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time,
+	maybePosted bool, counters ...string) (bool, error) {
 	if err := k.alive(); err != nil {
 		return false, err
 	}
-	return k.OutboxStore.OutboxRequeue(ctx, m, token, attempts, at, counters...)
+	return k.OutboxStore.OutboxRequeue(ctx, m, token, attempts, at, maybePosted, counters...)
 }
 
 // leaseRig is a worker whose platform hangs on every post until the test

@@ -183,8 +183,9 @@ func (s *Store) outboxDoneKey() string { return s.key("outbox", "done") }
 func (s *Store) outboxClaimKey() string { return s.key("outbox", "claim") }
 
 // outboxPostingKey is a hash of the messages whose post has started and is
-// not yet recorded: field message key → Unix microseconds. A lease that
-// expires with this field set is counted as "uncertain" (maybe posted twice).
+// not yet recorded: field message key → "<Unix µs> <pace bucket>". A lease
+// that expires with this field set marks the message unsure
+// (outboxUnsureKey): its platform may have accepted the post.
 func (s *Store) outboxPostingKey() string { return s.key("outbox", "posting") }
 
 // outboxPaceKey is a hash of pacing state: field "c:<channel>" or
@@ -215,6 +216,12 @@ func (s *Store) outboxOrderKey() string { return s.key("outbox", "order") }
 // scored by the Unix microsecond the post started (OutboxPosting). Older
 // members are removed as posts start.
 func (s *Store) outboxStartsKey() string { return s.key("outbox", "starts") }
+
+// outboxUnsureKey is a hash of the queued or claimed messages whose
+// platform may already have accepted an earlier post (its lease expired
+// after the post started, or the post timed out): field message key →
+// the Unix microsecond that post started, the bound for looking it up.
+func (s *Store) outboxUnsureKey() string { return s.key("outbox", "unsure") }
 
 // schedulerKey is a hash of the reminder scheduler's state: "last" (Unix
 // µs up to which every occurrence was handled), "next" (Unix µs of the

@@ -56,12 +56,12 @@ type outboxFailure struct {
 func (s *Store) outboxKeys() []string {
 	return []string{s.outboxDueKey(), s.outboxInflightKey(), s.outboxMsgKey(), s.outboxClaimKey(),
 		s.outboxPostingKey(), s.outboxDoneKey(), s.outboxPaceKey(), s.outboxFailuresKey(), s.outboxCountersKey(),
-		s.outboxOrderKey(), s.outboxStartsKey()}
+		s.outboxOrderKey(), s.outboxStartsKey(), s.outboxUnsureKey()}
 }
 
-// The scripts below name the outbox keys as KEYS[1]..KEYS[11] in the
+// The scripts below name the outbox keys as KEYS[1]..KEYS[12] in the
 // order of outboxKeys: due, inflight, msg, claim, posting, done, pace,
-// failures, counters, order, starts.
+// failures, counters, order, starts, unsure.
 
 // orderLua holds the functions of the scripts that keep each channel's
 // order, in the fields of outboxOrderKey.
@@ -121,6 +121,16 @@ local function starts_done(k, now)
   if not i or i == #p then return end
   redis.call('ZADD', KEYS[11], now, string.sub(p, i + 1) .. ' ' .. k .. ' ' .. string.sub(p, 1, i - 1))
 end
+-- mark_unsure records, when message k's post has started (KEYS[5]), that
+-- the platform may have accepted it: KEYS[12] keeps the start of the
+-- earliest such post, which bounds the search for it.
+local function mark_unsure(k)
+  local p = redis.call('HGET', KEYS[5], k)
+  if not p then return end
+  local i = string.find(p, ' ', 1, true)
+  if i then p = string.sub(p, 1, i - 1) end
+  redis.call('HSETNX', KEYS[12], k, p)
+end
 -- order_waits reports whether message k must wait for an earlier message
 -- of its channel, queued or in flight.
 local function order_waits(k, now)
@@ -157,14 +167,16 @@ if total > added then redis.call('HINCRBY', KEYS[9], 'duplicates', total - added
 return added
 `)
 
-// peekScript returns expired leases to the queue, then lists up to ARGV[2]
-// due keys with their records. ARGV: now µs, count.
-var peekScript = redis.NewScript(`
+// peekScript returns expired leases to the queue (a message whose post
+// had started is marked unsure: its platform may have it), then lists up
+// to ARGV[2] due keys with their records. ARGV: now µs, count.
+var peekScript = redis.NewScript(orderLua + `
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
 for _, k in ipairs(expired) do
   redis.call('ZREM', KEYS[2], k)
   redis.call('HDEL', KEYS[4], k)
-  if redis.call('HDEL', KEYS[5], k) == 1 then redis.call('HINCRBY', KEYS[9], 'uncertain', 1) end
+  mark_unsure(k)
+  redis.call('HDEL', KEYS[5], k)
   if redis.call('HEXISTS', KEYS[3], k) == 1 and redis.call('HEXISTS', KEYS[6], k) == 0 then
     redis.call('ZADD', KEYS[1], ARGV[1], k)
   end
@@ -189,7 +201,7 @@ return out
 // lease µs, horizon µs, token, limit, then per candidate: key, channel
 // field, channel spacing µs, bucket field ("" for none), bucket spacing
 // µs. Returns the earliest due score (-1 when nothing is queued) followed
-// by key, slot pairs.
+// by key, slot, unsure triples (unsure: see mark_unsure, 0 for none).
 var claimScript = redis.NewScript(orderLua + `
 local now = tonumber(ARGV[1])
 local lease = tonumber(ARGV[2])
@@ -222,6 +234,7 @@ for i = 6, #ARGV, 5 do
         redis.call('HSET', KEYS[4], k, ARGV[4])
         out[#out+1] = k
         out[#out+1] = slot
+        out[#out+1] = tonumber(redis.call('HGET', KEYS[12], k) or '0')
         n = n + 1
       end
     end
@@ -237,8 +250,9 @@ return out
 // sentScript records a message as posted and lets its channel's next
 // message go. A paced channel's last start ("s:<channel>") moves to now:
 // the platform counted the post somewhere before now, so the channel's
-// spacing is measured from now, however slow the request was. ARGV: key, "sent <µs>", channel, now µs. It returns 0 when
-// the key had already been recorded: a repeat.
+// spacing is measured from now, however slow the request was. ARGV: key,
+// "sent <µs>", channel, now µs, then the counters to increment besides
+// "sent". It returns 0 when the key had already been recorded: a repeat.
 var sentScript = redis.NewScript(orderLua + `
 local k = ARGV[1]
 starts_done(k, ARGV[4])
@@ -249,8 +263,10 @@ redis.call('ZREM', KEYS[2], k)
 redis.call('HDEL', KEYS[3], k)
 redis.call('HDEL', KEYS[4], k)
 redis.call('HDEL', KEYS[5], k)
+redis.call('HDEL', KEYS[12], k)
 redis.call('HDEL', KEYS[8], ARGV[3])
 order_unlink(k, ARGV[4])
+for i = 5, #ARGV do redis.call('HINCRBY', KEYS[9], ARGV[i], 1) end
 if redis.call('HSETNX', KEYS[6], k, ARGV[2]) == 0 then
   redis.call('HINCRBY', KEYS[9], 'repeated', 1)
   return 0
@@ -262,8 +278,10 @@ return 1
 // requeueScript puts a claimed message back in the queue with a new
 // record, if the caller's claim still holds it. A message whose channel
 // changed (a chat's new id) leaves the old channel's order and takes the
-// new one's next ticket. ARGV: key, token, due µs, record, channel, then
-// the counters to increment.
+// new one's next ticket. When ARGV[6] is "1" the post may have been
+// accepted (it timed out): the message is marked unsure (see mark_unsure).
+// ARGV: key, token, due µs, record, channel, unsure, then the counters to
+// increment.
 var requeueScript = redis.NewScript(orderLua + `
 local k = ARGV[1]
 if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return 0 end
@@ -274,10 +292,11 @@ if ch and ch ~= ARGV[5] then
 end
 redis.call('ZREM', KEYS[2], k)
 redis.call('HDEL', KEYS[4], k)
+if ARGV[6] == '1' then mark_unsure(k) end
 redis.call('HDEL', KEYS[5], k)
 redis.call('HSET', KEYS[3], k, ARGV[4])
 redis.call('ZADD', KEYS[1], ARGV[3], k)
-for i = 6, #ARGV do redis.call('HINCRBY', KEYS[9], ARGV[i], 1) end
+for i = 7, #ARGV do redis.call('HINCRBY', KEYS[9], ARGV[i], 1) end
 return 1
 `)
 
@@ -294,6 +313,7 @@ redis.call('HDEL', KEYS[3], k)
 order_unlink(k, ARGV[6])
 redis.call('HDEL', KEYS[4], k)
 redis.call('HDEL', KEYS[5], k)
+redis.call('HDEL', KEYS[12], k)
 redis.call('HSET', KEYS[6], k, ARGV[3])
 redis.call('HSET', KEYS[8], ARGV[4], ARGV[5])
 redis.call('HINCRBY', KEYS[9], 'failed', 1)
@@ -305,6 +325,7 @@ return 1
 var dropScript = redis.NewScript(orderLua + `
 for i = 2, #ARGV do
   redis.call('ZREM', KEYS[1], ARGV[i])
+  redis.call('HDEL', KEYS[12], ARGV[i])
   order_unlink(ARGV[i], ARGV[1])
 end
 return 1
@@ -357,7 +378,10 @@ type OutboxPace = func(ch datosbot.ChannelID) (every time.Duration, bucket strin
 // stalled). A claimed message gets a slot: the instant it may be posted,
 // no later than now+horizon, given the pacing of its channel and bucket;
 // its lease runs until slot+lease. claimed is called for each, with the
-// claim's token and the transient attempts so far. OutboxClaim returns the
+// claim's token, the transient attempts so far and, when an earlier post
+// of it may have been accepted by the platform (its lease expired after
+// the post started, or the post timed out), the instant that post
+// started; otherwise the zero time. OutboxClaim returns the
 // earliest instant at which a queued message may be claimed, or the zero
 // time when the queue is empty.
 //
@@ -366,7 +390,7 @@ type OutboxPace = func(ch datosbot.ChannelID) (every time.Duration, bucket strin
 // the messages of others.
 func (s *Store) OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
 	pace func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration),
-	claimed func(m datosbot.Message, token string, attempts int, slot time.Time)) (time.Time, error) {
+	claimed func(m datosbot.Message, token string, attempts int, slot, unsure time.Time)) (time.Time, error) {
 	if limit < 1 {
 		limit = 1
 	}
@@ -409,11 +433,15 @@ func (s *Store) OutboxClaim(ctx context.Context, now time.Time, limit int, lease
 			wake = time.UnixMicro(w)
 		}
 	}
-	for i := 1; i+1 < len(res); i += 2 {
+	for i := 1; i+2 < len(res); i += 3 {
 		k, _ := res[i].(string)
 		slot, _ := res[i+1].(int64)
+		var unsure time.Time
+		if u, _ := res[i+2].(int64); u > 0 {
+			unsure = time.UnixMicro(u)
+		}
 		rec := records[k]
-		claimed(rec.Message, token, rec.Attempts, time.UnixMicro(slot))
+		claimed(rec.Message, token, rec.Attempts, time.UnixMicro(slot), unsure)
 	}
 	return wake, nil
 }
@@ -437,13 +465,14 @@ func newToken() string {
 // claim still holds it and the post fits the limits counted at the
 // instants posts actually start, across replicas: the channel's spacing
 // after its last post ("s:<channel>" in the pace hash: its start, then the
-// instant it was recorded as sent) and at most a
-// bucket's limit of posts within its window (KEYS[11], members
-// "<bucket> <key> <µs>", scored by the start and, once the post is
-// recorded, by its end: see starts_done). When it fits, it records the
-// start and marks the post as started ("<µs> <bucket>" in KEYS[5]). ARGV: key, token, now µs, channel, channel spacing
-// µs, bucket ("" for none), bucket limit, bucket window µs. Returns -1
-// when the claim does not hold, 0 when started, else the µs to wait.
+// instant it was recorded as sent) and at most a bucket's limit of posts
+// within its window (KEYS[11], members "<bucket> <key> <µs>", scored by
+// the start and, once the post is recorded, by its end: see starts_done).
+// When it fits, it records the start and marks the post as started
+// ("<µs> <bucket>" in KEYS[5]). ARGV: key, token, now µs, channel, channel
+// spacing µs, bucket ("" for none), bucket limit, bucket window µs.
+// Returns -1 when the claim does not hold, 0 when started, else the µs to
+// wait.
 var postingScript = redis.NewScript(`
 local k, now = ARGV[1], tonumber(ARGV[3])
 if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return -1 end
@@ -546,11 +575,16 @@ func (s *Store) OutboxExtend(ctx context.Context, until time.Time, claims map[st
 	return n, nil
 }
 
-// OutboxSent records that the message with key was posted to ch. It
+// OutboxSent records that the message with key was posted to ch, adding
+// one to "sent" and to each of counters (e.g. "uncertain", "found"). It
 // returns false when the key had already been recorded as finished, which
 // means the message was posted twice (counted as "repeated").
-func (s *Store) OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time) (bool, error) {
-	n, err := sentScript.Run(ctx, s.rdb, s.outboxKeys(), key, "sent "+strconv.FormatInt(micros(now), 10), string(ch), micros(now)).Int()
+func (s *Store) OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time, counters ...string) (bool, error) {
+	args := []any{key, "sent " + strconv.FormatInt(micros(now), 10), string(ch), micros(now)}
+	for _, c := range counters {
+		args = append(args, c)
+	}
+	n, err := sentScript.Run(ctx, s.rdb, s.outboxKeys(), args...).Int()
 	if err != nil {
 		return false, s.wrap(err)
 	}
@@ -559,12 +593,19 @@ func (s *Store) OutboxSent(ctx context.Context, key string, ch datosbot.ChannelI
 
 // OutboxRequeue puts a claimed message back in the queue, due at at, with
 // its (possibly changed) channel and attempts, and adds one to each of
-// counters (e.g. "retried", "ratelimited", "moved", "released"). It
-// returns false, changing nothing, when token no longer holds the message
-// (its lease expired and another worker claimed it).
-func (s *Store) OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, counters ...string) (bool, error) {
+// counters (e.g. "retried", "ratelimited", "moved", "released"). When
+// maybePosted, its post started and may have been accepted (it timed
+// out): OutboxClaim then reports it as unsure. It returns false, changing
+// nothing, when token no longer holds the message (its lease expired and
+// another worker claimed it).
+func (s *Store) OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time,
+	maybePosted bool, counters ...string) (bool, error) {
 	rec := outboxRecord{Message: m, Attempts: attempts, Enqueued: micros(at)}
-	args := []any{m.Key, token, micros(at), mustJSON(rec), string(m.Channel)}
+	unsure := "0"
+	if maybePosted {
+		unsure = "1"
+	}
+	args := []any{m.Key, token, micros(at), mustJSON(rec), string(m.Channel), unsure}
 	for _, c := range counters {
 		args = append(args, c)
 	}

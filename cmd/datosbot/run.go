@@ -233,6 +233,7 @@ func (m *Main) collectOutbox(ctx context.Context, metrics *httpapi.Metrics) erro
 		{"moved", "Posts redirected to a chat's new id.", st.Moved},
 		{"failed", "Posts given up: permanent errors or too many attempts.", st.Failed},
 		{"recovered", "Claims whose lease expired (a replica died or stalled).", st.Recovered},
+		{"found", "Posts that may have gone through, found on the platform and not posted again.", st.Found},
 		{"uncertain", "Posts that may have gone out twice (crash between the platform's answer and the record).", st.Uncertain},
 		{"repeated", "Posts recorded twice: certain repeats.", st.Repeated},
 	} {
