@@ -760,7 +760,6 @@ func (o *Outbox) lookUp(ctx context.Context, c claimed) (done, absent bool, err 
 	return false, true, nil
 }
 
-
 // backoffFor returns the wait after the n-th transient failure: Backoff
 // doubled n-1 times, at most MaxBackoff, then a random part of it between
 // half and all (jitter, so that many failed posts do not retry together).
