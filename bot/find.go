@@ -20,8 +20,8 @@ type PostFinder interface {
 // its channel since since. It returns an error wrapping
 // errors.ErrUnsupported when that adapter cannot tell (Telegram offers no
 // such lookup).
-func (b *Bot) FindPosted(ctx context.Context, m datosbot.Message, since time.Time) (bool, error) {
-	f, ok := b.adapters[m.Channel.Platform()].(PostFinder)
+func (r *Router) FindPosted(ctx context.Context, m datosbot.Message, since time.Time) (bool, error) {
+	f, ok := r.adapters[m.Channel.Platform()].(PostFinder)
 	if !ok {
 		return false, errLookupUnsupported
 	}

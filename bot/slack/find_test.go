@@ -173,7 +173,7 @@ func crashRig(t *testing.T, edit func(h *slackHistory, die func())) (*deliveryRi
 	h := newSlackHistory(f, r.clock)
 	store := &dyingStore{OutboxStore: r.store.Store}
 	edit(h, func() { store.dead.Store(true) })
-	dying := reminders.NewOutbox(reminders.OutboxConfig{Store: store, Sender: r.bot, Now: r.clock.Now, Logger: quiet,
+	dying := reminders.NewOutbox(reminders.OutboxConfig{Store: store, Sender: r.router, Now: r.clock.Now, Logger: quiet,
 		SendTimeout: time.Second})
 	m := datosbot.Message{Key: "campana-anuncio:C1:slack:C0INEGI01", Channel: "slack:C0INEGI01",
 		Reply: datosbot.Reply{Title: "Campaña", Text: "Difundan el conjunto de datos."}}
@@ -285,7 +285,7 @@ func TestTimedOutPostIsLookedUp(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 		}
 	}
-	ob := reminders.NewOutbox(reminders.OutboxConfig{Store: r.store.Store, Sender: r.bot, Now: r.clock.Now, Logger: quiet,
+	ob := reminders.NewOutbox(reminders.OutboxConfig{Store: r.store.Store, Sender: r.router, Now: r.clock.Now, Logger: quiet,
 		SendTimeout: 100 * time.Millisecond, Backoff: time.Second})
 	if err := ob.Post(context.Background(), datosbot.Message{Key: "k1", Channel: "slack:C0INEGI01", Reply: datosbot.Reply{Text: "hola"}}); err != nil {
 		t.Fatal(err)
