@@ -330,10 +330,11 @@ func (o *Outbox) claim(ctx context.Context, limit int, horizon time.Duration) ([
 		func(m datosbot.Message, token string, attempts int, slot, unsure time.Time) {
 			c := claimed{m, token, attempts, slot, unsure}
 			// A post may start as late as the end of its channel's turn
-			// (Horizon after its slot) and last SendTimeout; past that
-			// (and the time to record it) the worker is stuck, as good as
-			// dead, and its claim is no longer renewed.
-			o.holding.add(c, slot.Add(o.horizon+o.sendTimeout+30*time.Second))
+			// (Horizon after its slot), after a lookup of up to
+			// SendTimeout, and last SendTimeout; past that (and the time
+			// to record it) the worker is stuck, as good as dead, and its
+			// claim is no longer renewed.
+			o.holding.add(c, slot.Add(o.horizon+2*o.sendTimeout+30*time.Second))
 			batch = append(batch, c)
 		})
 	return batch, wake, err
