@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -68,6 +69,7 @@ type Store struct {
 	saveMu   sync.Mutex // serializes saves
 	lastSave []byte     // bytes of the last successful save, to skip identical writes
 	closed   sync.Once
+	trips    atomic.Int64 // round trips to Redis (RoundTrips)
 	readOnly bool
 
 	waitReplicas int           // see Config.WaitReplicas
@@ -77,6 +79,7 @@ type Store struct {
 // Open connects to Redis (cfg.URL) or starts the embedded store, and checks
 // that it answers.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	quietGoRedis() // before this process's first client
 	s := &Store{prefix: cfg.Prefix, clock: cfg.Now, log: cfg.Logger, waitReplicas: cfg.WaitReplicas, waitTimeout: cfg.WaitTimeout}
 	if s.waitTimeout <= 0 {
 		s.waitTimeout = 2 * time.Second
@@ -101,7 +104,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, datosbot.Errorf(datosbot.EINVALID, "REDIS_URL no es válida: %v. Use por ejemplo redis://host:6379/0.", err)
 	}
 	s.rdb = opts.client()
+	s.rdb.AddHook(tripCounter{&s.trips})
 	if err := s.Ping(ctx); err != nil {
+		s.rdb.Close()
+		return nil, err
+	}
+	if err := s.loadHotScripts(ctx); err != nil {
 		s.rdb.Close()
 		return nil, err
 	}

@@ -29,6 +29,7 @@ type Config struct {
 	Admins        []datosbot.UserID  // DATOSBOT_ADMINS
 	UnidadChannel datosbot.ChannelID // DATOSBOT_UNIDAD_CHANNEL
 	APITokens     []string           // DATOSBOT_API_TOKENS
+	PublicURL     string             // DATOSBOT_PUBLIC_URL, default "http://localhost:8080" (dashboard sign-in links)
 
 	SlackBotToken      string // SLACK_BOT_TOKEN
 	SlackSigningSecret string // SLACK_SIGNING_SECRET
@@ -77,7 +78,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DataHosts:             datosbot.DefaultDataHosts,
 	}
 	bad := func(name, format string, args ...any) error {
-		return fmt.Errorf("configuración inválida: %s: %s", name, fmt.Sprintf(format, args...))
+		msg := fmt.Sprintf(format, args...)
+		// Some parsers (reminders.ParseDays, ParseHour) name the variable
+		// themselves, as NAME="value" …: say it once.
+		msg = strings.TrimPrefix(msg, name+"=")
+		return fmt.Errorf("configuración inválida: %s: %s", name, msg)
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"
@@ -141,7 +146,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.DataHosts = nil
 		for _, h := range strings.Split(v, ",") {
 			h = strings.ToLower(strings.TrimSpace(h))
-			if h == "" || strings.ContainsAny(h, "/: ") {
+			if _, ok := datosbot.CanonicalHost(h); !ok || strings.ContainsAny(h, "/: ") {
 				return c, bad("DATOSBOT_DATA_HOSTS", "%q no es un nombre de servidor (use por ejemplo datos.gob.mx,www.datos.gob.mx)", h)
 			}
 			c.DataHosts = append(c.DataHosts, h)
@@ -176,7 +181,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return c, bad("SLACK_BOT_TOKEN", "falta: SLACK_SIGNING_SECRET o SLACK_APP_TOKEN están puestos pero no el token del bot (xoxb-…)")
 	}
 	if c.SlackBotToken != "" && c.SlackSigningSecret == "" && c.SlackAppToken == "" {
-		return c, bad("SLACK_SIGNING_SECRET", "falta: con SLACK_BOT_TOKEN ponga SLACK_SIGNING_SECRET (modo HTTP) o SLACK_APP_TOKEN (Socket Mode)")
+		return c, bad("SLACK_SIGNING_SECRET", "falta: con SLACK_BOT_TOKEN ponga esta variable (modo HTTP) o SLACK_APP_TOKEN (Socket Mode)")
 	}
 	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
 		return c, bad("SLACK_APP_TOKEN", "debe ser un token de aplicación que empieza con xapp-")
@@ -200,6 +205,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
 		return c, bad("TELEGRAM_BOT_TOKEN", "no tiene la forma <número>:<clave> que da BotFather")
+	}
+	if c.PublicURL, err = publicURL(get("DATOSBOT_PUBLIC_URL")); err != nil {
+		return c, bad("DATOSBOT_PUBLIC_URL", "%v", err)
 	}
 	switch v := get("DATOSBOT_CONSOLE"); v {
 	case "":

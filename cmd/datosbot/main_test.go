@@ -278,6 +278,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"DATOSBOT_REMINDER_HOUR":  {"DATOSBOT_REMINDER_HOUR": "25"},
 		"DATOSBOT_DAYS_OFF":       {"DATOSBOT_DAYS_OFF": "2027-03-25,jueves santo"},
 		"DATOSBOT_GRACE_DAYS":     {"DATOSBOT_GRACE_DAYS": "-1"},
+		"DATOSBOT_DATA_HOSTS":     {"DATOSBOT_DATA_HOSTS": "datos.gob.mx,dato\u200bs.gob.mx"},
 		"DATOSBOT_ADMINS":         {"DATOSBOT_ADMINS": "U0123"},
 		"DATOSBOT_UNIDAD_CHANNEL": {"DATOSBOT_UNIDAD_CHANNEL": "irc:#x"},
 		"DATOSBOT_API_TOKENS":     {"DATOSBOT_API_TOKENS": "corto"},
@@ -295,8 +296,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 			continue
 		}
 		msg := err.Error()
-		if !strings.Contains(msg, name) || strings.Contains(msg, "\n") {
-			t.Errorf("%s: error %q should be one line naming the variable", name, msg)
+		if strings.Count(msg, name) != 1 || strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "configuración inválida: "+name+": ") {
+			t.Errorf("%s: error %q should be one line naming the variable once", name, msg)
 		}
 		if strings.Contains(msg, "secreta") {
 			t.Errorf("%s: error leaks a secret: %q", name, msg)

@@ -28,15 +28,21 @@ import (
 // Run is the testable main: it reads the configuration from getenv and
 // runs the sub-command in args until ctx is done.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	if cmd == "version" {
+		// The version needs no configuration, so it answers whatever the
+		// environment holds.
+		_, err := fmt.Fprintln(stdout, "datosbot", version)
+		return err
+	}
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	cmd := ""
-	if len(args) > 0 {
-		cmd = args[0]
-	}
 	switch cmd {
 	case "", "serve":
 		m, err := Start(ctx, cfg, stdin, stdout, logger)
@@ -51,9 +57,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return importState(ctx, cfg, args[1:], logger)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
-	case "version":
-		_, err := fmt.Fprintln(stdout, "datosbot", version)
-		return err
 	}
 	return fmt.Errorf("no conozco el subcomando %q: use datosbot (o datosbot serve), datosbot export [archivo], datosbot import <archivo>, datosbot healthcheck o datosbot version", cmd)
 }
@@ -93,7 +96,7 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: cfg.Clock(), Logger: logger,
 		WaitReplicas: cfg.RedisWait})
 	if err != nil {
-		return nil, fmt.Errorf("no se pudo abrir el almacenamiento: %w", err)
+		return nil, openError(err)
 	}
 	m, err := start(ctx, cfg, store, stdin, stdout, logger)
 	if err != nil {
@@ -123,12 +126,18 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		adapters = append(adapters, con)
 	}
 
+	// The dashboard reads failed deliveries from the outbox, made below.
+	board, err := newDashboard(cfg, store, admins, now, func() *reminders.Outbox { return m.Outbox }, logger)
+	if err != nil {
+		return nil, err
+	}
+
 	if cfg.Slack() {
 		// The signature window uses the real clock, never DATOSBOT_NOW.
 		sl, err := slack.New(slack.Config{BotToken: cfg.SlackBotToken, SigningSecret: cfg.SlackSigningSecret,
-			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger})
+			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger, Home: board})
 		if err != nil {
-			return nil, fmt.Errorf("configuración inválida: SLACK_BOT_TOKEN: %v", err)
+			return nil, fmt.Errorf("configuración inválida: %w", namedError("SLACK_BOT_TOKEN", err))
 		}
 		// A token Slack rejects stops the start; an unreachable Slack does not.
 		if err := sl.CheckToken(ctx); err != nil {
@@ -139,7 +148,6 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 
 	var tg *telegram.Adapter
 	if cfg.Telegram() {
-		var err error
 		tg, err = telegram.New(ctx, telegram.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
 			WebhookSecret: cfg.TelegramWebhookSecret, WebhookURL: cfg.TelegramWebhookURL,
 			Deduper: store, Lease: store, Holder: replicaID(), Logger: logger,
@@ -149,7 +157,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 				}
 			}})
 		if err != nil {
-			return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %v", err)
+			return nil, namedError("TELEGRAM_BOT_TOKEN", err)
 		}
 		adapters = append(adapters, tg)
 	}
@@ -168,6 +176,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		Store: store, Poster: m.Outbox, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
 		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, m.Outbox), Metrics: metrics,
+		SignIn: board,
 	})
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
 	if err := metrics.Register(outboxCollector(m.Outbox)); err != nil {
@@ -187,8 +196,8 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	api.Routes(mux)
 	api.CampaignRoutes(mux, m.Service.Campaigns())
 	m.Bot.Routes(mux)
+	board.Routes(mux)
 
-	var err error
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("configuración inválida: DATOSBOT_ADDR: no se puede escuchar en %s: %v", cfg.Addr, err)
@@ -264,7 +273,7 @@ func storeKind(cfg Config) string {
 func export(ctx context.Context, cfg Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger, ReadOnly: true})
 	if err != nil {
-		return err
+		return openError(err)
 	}
 	defer store.Close(ctx)
 	snap, err := store.Export(ctx)
@@ -293,7 +302,7 @@ func importState(ctx context.Context, cfg Config, args []string, logger *slog.Lo
 	}
 	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger})
 	if err != nil {
-		return err
+		return openError(err)
 	}
 	if err := importSnapshot(ctx, store, b); err != nil {
 		err = fmt.Errorf("%s: %s", args[0], datosbot.ErrorMessage(err))
