@@ -50,8 +50,8 @@ type OutboxStore interface {
 	OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
 		every time.Duration, bucket string, bucketLimit int, bucketWindow time.Duration) (wait time.Duration, held bool, err error)
 	OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error)
-	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time, counters ...string) (bool, error)
-	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, maybePosted bool, counters ...string) (bool, error)
+	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time, counters ...datosbot.OutboxCounter) (bool, error)
+	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, maybePosted bool, counters ...datosbot.OutboxCounter) (bool, error)
 	OutboxFail(ctx context.Context, m datosbot.Message, token, reason string, now time.Time) (bool, error)
 	OutboxPause(ctx context.Context, ch datosbot.ChannelID, bucket string, until time.Time) error
 	OutboxFailures(ctx context.Context, channels []datosbot.ChannelID,
@@ -618,7 +618,7 @@ func (o *Outbox) release(ctx context.Context, cs []claimed) {
 	defer cancel()
 	for _, c := range cs {
 		o.holding.drop(c)
-		if _, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, o.now(), false, "released"); err != nil {
+		if _, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, o.now(), false, datosbot.OutboxReleased); err != nil {
 			o.log.Error("outbox: releasing a message failed; its lease will return it", "key", c.m.Key, "err", err)
 		}
 	}
@@ -633,14 +633,14 @@ func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 	defer o.holding.drop(c) // after the outcome is recorded
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*o.sendTimeout+30*time.Second)
 	defer cancel()
-	var sent []string // counters besides "sent" if the post succeeds
+	var sent []datosbot.OutboxCounter // counters besides OutboxSent if the post succeeds
 	if !c.unsure.IsZero() {
 		done, absent, err := o.lookUp(hctx, c)
 		if done || err != nil {
 			return err
 		}
 		if !absent {
-			sent = append(sent, "uncertain")
+			sent = append(sent, datosbot.OutboxUncertain)
 		}
 	}
 	started, err := o.start(ctx, hctx, c, wait)
@@ -684,7 +684,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 		if err := o.store.OutboxPause(ctx, c.m.Channel, bucket, until); err != nil {
 			return err
 		}
-		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, until, false, "ratelimited")
+		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, until, false, datosbot.OutboxRateLimited)
 		o.nudge() // Run may be asleep past until
 		return err
 
@@ -697,7 +697,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 		}
 		m := c.m
 		m.Channel = moved.To
-		_, err := o.store.OutboxRequeue(ctx, m, c.token, c.attempts, now, false, "moved")
+		_, err := o.store.OutboxRequeue(ctx, m, c.token, c.attempts, now, false, datosbot.OutboxMoved)
 		o.nudge()
 		return err
 
@@ -718,7 +718,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 	o.observe(platform, "retry")
 	// A post that timed out may have been accepted: the next attempt
 	// looks for it first, where the platform allows.
-	_, rerr := o.store.OutboxRequeue(ctx, c.m, c.token, attempts, now.Add(o.backoffFor(attempts)), timedOut, "retried")
+	_, rerr := o.store.OutboxRequeue(ctx, c.m, c.token, attempts, now.Add(o.backoffFor(attempts)), timedOut, datosbot.OutboxRetried)
 	o.nudge()
 	return rerr
 }
@@ -743,12 +743,12 @@ func (o *Outbox) lookUp(ctx context.Context, c claimed) (done, absent bool, err 
 	switch {
 	case ferr == nil && found:
 		o.observe(c.m.Channel.Platform(), "found")
-		_, err := o.store.OutboxSent(ctx, c.m.Key, c.m.Channel, now, "found")
+		_, err := o.store.OutboxSent(ctx, c.m.Key, c.m.Channel, now, datosbot.OutboxFound)
 		o.nudge()
 		return true, false, err
 	case errors.As(ferr, &rl):
 		wait := max(rl.RetryAfter, time.Second)
-		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, now.Add(wait), false, "ratelimited")
+		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, now.Add(wait), false, datosbot.OutboxRateLimited)
 		o.nudge()
 		return true, false, err
 	case errors.Is(ferr, errors.ErrUnsupported):
@@ -838,7 +838,9 @@ func (o *Outbox) Stats(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	return Stats{Queued: m["queued"], InFlight: m["inflight"], Enqueued: m["enqueued"], Duplicates: m["duplicates"],
-		Sent: m["sent"], Retried: m["retried"], RateLimited: m["ratelimited"], Moved: m["moved"], Failed: m["failed"],
-		Released: m["released"], Recovered: m["recovered"], Found: m["found"], Uncertain: m["uncertain"], Repeated: m["repeated"]}, nil
+	return Stats{Queued: m[datosbot.OutboxQueued], InFlight: m[datosbot.OutboxInFlight], Enqueued: m[datosbot.OutboxEnqueued],
+		Duplicates: m[datosbot.OutboxDuplicates], Sent: m[datosbot.OutboxSent], Retried: m[datosbot.OutboxRetried],
+		RateLimited: m[datosbot.OutboxRateLimited], Moved: m[datosbot.OutboxMoved], Failed: m[datosbot.OutboxFailed],
+		Released: m[datosbot.OutboxReleased], Recovered: m[datosbot.OutboxRecovered], Found: m[datosbot.OutboxFound],
+		Uncertain: m[datosbot.OutboxUncertain], Repeated: m[datosbot.OutboxRepeated]}, nil
 }

@@ -153,7 +153,7 @@ func (s *Store) campaignIdempotencyKey(digest string) string { return s.key("cam
 
 // ---- end of campaigns ----
 
-// ---- Outbox and reminder schedule (storage/outbox.go) ----
+// ---- Outbox (storage/outbox.go, storage/outbox_scripts.go) and reminder schedule (storage/schedule.go) ----
 //
 // The families "outbox" and "sched" are not in domainFamilies, so Export
 // and Import carry them in Snapshot.Extra. Every outbox key is fixed (no
