@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 
 	"github.com/datosbot/datosbot"
 )
@@ -110,7 +109,7 @@ func (s *Server) institucion(w http.ResponseWriter, r *http.Request, v *viewer) 
 	}
 	p, err := s.loadInstitution(r.Context(), key, filter)
 	if datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
-		s.message(w, http.StatusNotFound, "Institución no encontrada", "No existe la institución "+strconv.Quote(key)+".", "/tablero", "Ir al cumplimiento")
+		s.message(w, http.StatusNotFound, "Institución no encontrada", datosbot.InstitutionNotFound(key).Message, "/tablero", "Ir al cumplimiento")
 		return
 	}
 	if err != nil {
