@@ -415,7 +415,9 @@ func (o *Outbox) beat(ctx context.Context) {
 
 // DeliverOnce claims the messages that may be posted now, without waiting
 // for any pacing slot, posts them and records the outcomes. It returns how
-// many it handled. Tests drive it with a fake clock; Run is the loop.
+// many it handled. Tests drive it with a fake clock; Run is the loop. It
+// runs no heartbeat of its own: a test that holds claims across fake
+// seconds calls Heartbeat, as Run does every Heartbeat.
 func (o *Outbox) DeliverOnce(ctx context.Context) (int, error) {
 	batch, _, err := o.claim(ctx, o.batch, 0)
 	if err != nil {
