@@ -43,6 +43,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Libraries that log on their own (go-redis, through storage, at debug)
+	// write to the same place at the same level.
+	slog.SetDefault(logger)
 	switch cmd {
 	case "", "serve":
 		m, err := Start(ctx, cfg, stdin, stdout, logger)
