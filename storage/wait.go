@@ -29,3 +29,19 @@ func (s *Store) waitReplicated(ctx context.Context, tx *redis.Tx) error {
 	}
 	return nil
 }
+
+// durably runs fn, a write by script, on one connection and, with
+// Config.WaitReplicas, then waits there for the replicas like update does.
+// key is one of the keys the script writes: a Cluster client needs it to
+// pick the node (WATCH only pins the connection; nothing is watched for).
+func (s *Store) durably(ctx context.Context, key string, fn func(c redis.Scripter) error) error {
+	if s.waitReplicas <= 0 || s.mini != nil {
+		return fn(s.rdb)
+	}
+	return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.waitReplicated(ctx, tx)
+	}, key)
+}

@@ -227,7 +227,7 @@ func freePort(t *testing.T) string {
 func startRedis(t *testing.T, dir, name, port string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := startProcess(t, dir, name, "redis-server", append([]string{"--port", port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir, "--dbfilename", name + ".rdb"}, args...)...)
+		"--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0", "--dir", dir, "--dbfilename", name + ".rdb"}, args...)...)
 	waitUntil(t, 10*time.Second, name+" to answer", func() bool { return redisCLI(port, "ping") == "PONG\n" })
 	return cmd
 }
