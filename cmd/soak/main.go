@@ -19,7 +19,8 @@
 //   - when every message arrived (or -timeout after the last restart) it
 //     prints, per platform, the messages lost and duplicated, the 429s, the
 //     achieved rate against the limit over the whole run and in the seconds
-//     without a kill, the time from the last restart to the last post, and
+//     without a kill before the last one, the time from the last restart to
+//     the last post, and
 //     the outbox's counters (found in Slack's history, uncertain, repeated).
 //
 // Usage:
@@ -524,8 +525,11 @@ func report(out io.Writer, p *platforms, st reminders.Stats, info reportInfo) {
 }
 
 // calmRate is the Telegram rate in the whole seconds (from the first post
-// to the last) with no kill in them or in the second before: the pace the
-// outbox keeps when no replica is dying. -1 when there are none.
+// on) with no kill in them or in the second before, up to the last kill:
+// the pace the outbox keeps while no replica is dying. After the last
+// kill the queue runs dry while the dead replicas' last claims wait for
+// their leases, so those seconds tell nothing of the pace. Without kills,
+// every whole second counts. -1 when there are none.
 func calmRate(ts, kills []time.Time) float64 {
 	if len(ts) < 2 {
 		return -1
@@ -545,6 +549,11 @@ func calmRate(ts, kills []time.Time) float64 {
 			if d >= 0 && d < buckets {
 				disturbed[d] = true
 			}
+		}
+	}
+	if len(kills) > 0 {
+		if last := int(kills[len(kills)-1].Sub(first) / time.Second); last < buckets {
+			counts, disturbed = counts[:max(last, 0)], disturbed[:max(last, 0)]
 		}
 	}
 	n, sum := 0, 0
