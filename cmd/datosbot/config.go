@@ -19,6 +19,7 @@ import (
 type Config struct {
 	Addr          string             // DATOSBOT_ADDR, default ":8080"
 	RedisURL      string             // REDIS_URL; empty = embedded store
+	RedisWait     int                // DATOSBOT_REDIS_WAIT: replicas each registration waits for; default 0
 	DataFile      string             // DATOSBOT_DATA_FILE, default "datosbot-data.json"
 	Loc           *time.Location     // DATOSBOT_TZ, default America/Mexico_City
 	Now           time.Time          // DATOSBOT_NOW; zero = the real clock
@@ -94,6 +95,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if err := storage.CheckURL(c.RedisURL); err != nil {
 			return c, bad("REDIS_URL", "%v; use por ejemplo redis://[:contraseña@]servidor:6379/0 (el valor no se muestra por si contiene una contraseña)", err)
 		}
+	}
+	if v := get("DATOSBOT_REDIS_WAIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10 {
+			return c, bad("DATOSBOT_REDIS_WAIT", "%q debe ser un número de réplicas de Redis entre 0 y 10", v)
+		}
+		if n > 0 && c.RedisURL == "" {
+			return c, bad("DATOSBOT_REDIS_WAIT", "esperar réplicas necesita un Redis con réplicas (REDIS_URL); el modo embebido no tiene. Quite la variable o configure REDIS_URL")
+		}
+		c.RedisWait = n
 	}
 	tz := get("DATOSBOT_TZ")
 	if tz == "" {

@@ -96,7 +96,8 @@ type Main struct {
 // returns without waiting; Close stops everything and saves the embedded
 // state.
 func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, logger *slog.Logger) (*Main, error) {
-	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: cfg.Clock(), Logger: logger})
+	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: cfg.Clock(), Logger: logger,
+		WaitReplicas: cfg.RedisWait})
 	if err != nil {
 		return nil, openError(err)
 	}
