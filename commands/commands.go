@@ -49,6 +49,9 @@ type Config struct {
 	// Logger logs one line per command and internal errors; default
 	// slog.Default().
 	Logger *slog.Logger
+	// DataChecker checks data URLs against the portal; nil checks their
+	// shape only (DATOSBOT_CKAN_URL=off).
+	DataChecker DataChecker
 }
 
 // Metrics receives one observation per command: its canonical name
@@ -71,6 +74,7 @@ type Service struct {
 	diagnose  func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
 	metrics   Metrics
 	log       *slog.Logger
+	checker   DataChecker
 	campaigns *Campaigns
 	signIn    SignIn
 }
@@ -89,6 +93,7 @@ func New(cfg Config) *Service {
 		diagnose: cfg.Diagnose,
 		metrics:  cfg.Metrics,
 		log:      cfg.Logger,
+		checker:  cfg.DataChecker,
 		signIn:   cfg.SignIn,
 	}
 	s.campaigns = &Campaigns{svc: s, store: cfg.Store}

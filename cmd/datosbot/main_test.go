@@ -283,6 +283,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"DATOSBOT_UNIDAD_CHANNEL": {"DATOSBOT_UNIDAD_CHANNEL": "irc:#x"},
 		"DATOSBOT_API_TOKENS":     {"DATOSBOT_API_TOKENS": "corto"},
 		"REDIS_URL":               {"REDIS_URL": "http://user:secreta@x"},
+		"DATOSBOT_REDIS_WAIT":     {"DATOSBOT_REDIS_WAIT": "uno", "REDIS_URL": "redis://localhost:6379/0"},
 		"SLACK_SIGNING_SECRET":    {"SLACK_BOT_TOKEN": "xoxb-1"},
 		"TELEGRAM_WEBHOOK_SECRET": {"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram/webhook"},
 		"DATOSBOT_CONSOLE":        {"DATOSBOT_CONSOLE": "quizá"},
