@@ -49,6 +49,9 @@ type Config struct {
 	// Logger logs one line per command and internal errors; default
 	// slog.Default().
 	Logger *slog.Logger
+	// DataChecker checks data URLs against the portal; nil checks their
+	// shape only (DATOSBOT_CKAN_URL=off).
+	DataChecker DataChecker
 }
 
 // Metrics receives one observation per command: its canonical name
@@ -71,6 +74,7 @@ type Service struct {
 	diagnose  func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
 	metrics   Metrics
 	log       *slog.Logger
+	checker   DataChecker
 	campaigns *Campaigns
 	signIn    SignIn
 }
@@ -89,6 +93,7 @@ func New(cfg Config) *Service {
 		diagnose: cfg.Diagnose,
 		metrics:  cfg.Metrics,
 		log:      cfg.Logger,
+		checker:  cfg.DataChecker,
 		signIn:   cfg.SignIn,
 	}
 	s.campaigns = &Campaigns{svc: s, store: cfg.Store}
@@ -151,6 +156,10 @@ func (s *Service) Handle(ctx context.Context, req datosbot.Request) (reply datos
 	var err error
 	if len(req.Text) > datosbot.MaxTextLen {
 		err = datosbot.Errorf(datosbot.EINVALID, "El comando es demasiado largo (máximo %d caracteres). Acorte la nota.", datosbot.MaxTextLen)
+	} else if req.User.Platform() == "" || req.User.Local() == "" {
+		// The adapters refuse such requests; this keeps any other caller
+		// from running a command as nobody.
+		err = datosbot.Errorf(datosbot.EUNAUTHORIZED, "No sé quién envió este comando. Escríbalo de nuevo desde Slack, Telegram o la consola.")
 	} else {
 		in = Parse(req.Text)
 		if in.Name == "" {

@@ -236,6 +236,39 @@ func (s *Store) occurrenceKey(k string) string { return s.key("sched", "occ", k)
 
 // ---- end of outbox and reminder schedule ----
 
+// ---- The portal: data re-checks and the new-data watch (storage/portal.go) ----
+//
+// The families "datacheck" and "portal" are not in domainFamilies, so
+// Export and Import carry them in Snapshot.Extra.
+
+// recheckJobsKey is a hash of the data URLs waiting for a background
+// re-check: field DataRecheck.ID → JSON datosbot.DataRecheck.
+func (s *Store) recheckJobsKey() string { return s.key("datacheck", "jobs") }
+
+// recheckDueKey is a sorted set of DataRecheck ids scored by when each is
+// due (Unix microseconds); a claim pushes the score past its lease.
+func (s *Store) recheckDueKey() string { return s.key("datacheck", "due") }
+
+// portalWatermarkKey is a hash of the watch's watermark: "mark" (Unix
+// microseconds), the start of its last run without errors, and "floor",
+// the start of its first run, before which nothing is news.
+func (s *Store) portalWatermarkKey() string { return s.key("portal", "watermark") }
+
+// portalNoticesKey is a hash of what the watch saw: field notice key (per
+// dataset and change) → JSON datosbot.PortalNotice. It is never trimmed,
+// so a change is recorded (and audited as publicar) once.
+func (s *Store) portalNoticesKey() string { return s.key("portal", "notices") }
+
+// portalNoticesByTimeKey is a sorted set of notice keys of one institution
+// (or of all, for ""), scored by when the portal says the change happened.
+func (s *Store) portalNoticesByTimeKey(institution string) string {
+	if institution == "" {
+		return s.key("portal", "seen")
+	}
+	return s.key("portal", "seen", institution)
+}
+
+// ---- end of the portal ----
 // ---- Dashboard sign-in and sessions (storage/dashboard.go) ----
 //
 // Both families hold only SHA-256 digests of the secrets the browser

@@ -29,6 +29,7 @@ type Config struct {
 	Admins        []datosbot.UserID  // DATOSBOT_ADMINS
 	UnidadChannel datosbot.ChannelID // DATOSBOT_UNIDAD_CHANNEL
 	APITokens     []string           // DATOSBOT_API_TOKENS
+	Portal        PortalConfig       // DATOSBOT_CKAN_URL, DATOSBOT_CKAN_INTERVAL, DATOSBOT_CKAN_RPS, DATOSBOT_HIGH_VALUE
 	PublicURL     string             // DATOSBOT_PUBLIC_URL, default "http://localhost:8080" (dashboard sign-in links)
 
 	SlackBotToken      string // SLACK_BOT_TOKEN
@@ -205,6 +206,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
 		return c, bad("TELEGRAM_BOT_TOKEN", "no tiene la forma <número>:<clave> que da BotFather")
+	}
+	if c.Portal, err = loadPortalConfig(get, bad); err != nil {
+		return c, err
 	}
 	if c.PublicURL, err = publicURL(get("DATOSBOT_PUBLIC_URL")); err != nil {
 		return c, bad("DATOSBOT_PUBLIC_URL", "%v", err)

@@ -179,11 +179,16 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		},
 		Observe: func(p datosbot.Platform, result string) { metrics.ObserveDelivery(string(p), result) },
 	})
+	portalParts, err := newPortal(cfg, store, m.Outbox, metrics, now, logger)
+	if err != nil {
+		return nil, err
+	}
 	m.Service = commands.New(commands.Config{
 		Store: store, Poster: m.Outbox, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
 		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, m.Outbox), Metrics: metrics,
-		SignIn: board,
+		DataChecker: portalParts.dataChecker(),
+		SignIn:      board,
 	})
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
 	if err := metrics.Register(outboxCollector(m.Outbox)); err != nil {
@@ -202,6 +207,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	mux := http.NewServeMux()
 	api.Routes(mux)
 	api.CampaignRoutes(mux, m.Service.Campaigns())
+	api.DatasetRoutes(mux, store)
 	m.Bot.Routes(mux)
 	board.Routes(mux)
 
@@ -219,7 +225,11 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		}
 	}()
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{m.Bot.Run, m.Outbox.Run, m.Scheduler.Run} {
+	runs := []func(context.Context) error{m.Bot.Run, m.Outbox.Run, m.Scheduler.Run}
+	if portalParts != nil {
+		runs = append(runs, portalParts.runs...)
+	}
+	for _, run := range runs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
