@@ -74,6 +74,10 @@ var (
 	_ telegram.Forgetter = (*storage.Store)(nil)
 	_ telegram.Lease     = (*storage.Store)(nil)
 	_ reminders.Store    = (*storage.Store)(nil)
+	// The outbox looks up possibly accepted posts through the Router,
+	// which asks the Slack adapter.
+	_ reminders.Finder = (*bot.Router)(nil)
+	_ bot.PostFinder   = (*slack.Adapter)(nil)
 )
 
 // Main is a running bot.
