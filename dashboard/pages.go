@@ -87,6 +87,8 @@ type institutionPage struct {
 	Campaigns   []campaignStatus
 	HasChecks   bool
 	HasEvidence bool
+	Notices     []noticeView // what the portal watch saw, newest first
+	HasNotices  bool
 }
 
 // institucion shows one institution: its bimesters, actions (with data
@@ -163,6 +165,9 @@ func (s *Server) loadInstitution(ctx context.Context, key string, filter datosbo
 		for _, f := range fs {
 			p.Failures = append(p.Failures, failureView{Channel: string(f.Channel), Reason: datosbot.DescribeFailure(f.Reason), At: s.clock(f.At)})
 		}
+	}
+	if p.Notices, p.HasNotices, err = s.portalNotices(ctx, key, bims[0].Start(s.loc)); err != nil {
+		return p, err
 	}
 	camps, err := s.store.Campaigns(ctx, true)
 	if err != nil {
