@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,12 @@ type FetcherConfig struct {
 	// Sleep waits d or until ctx is done; default a timer. Tests make the
 	// retry wait instant.
 	Sleep func(ctx context.Context, d time.Duration) error
+
+	// Tests only: dial these "host:port" at another address (still through
+	// the guard) with this TLS configuration, so that a fake t.co can
+	// answer on loopback.
+	rewrite   map[string]string
+	tlsConfig *tls.Config
 }
 
 // Pacer spaces requests to one host (at most one per second across
@@ -94,14 +101,22 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 		// Proxy stays nil on purpose: through a proxy the guard would only
 		// see the proxy's address, and HTTP(S)_PROXY from the environment
 		// must not redirect the checks.
-		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if to, ok := cfg.rewrite[addr]; ok {
+				addr = to
+			}
+			return dialer.DialContext(ctx, network, addr)
+		},
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           20,
 		IdleConnTimeout:        30 * time.Second,
 		TLSHandshakeTimeout:    f.budget,
 		ResponseHeaderTimeout:  f.budget,
 		MaxResponseHeaderBytes: 64 << 10,
+	}
+	if cfg.tlsConfig != nil {
+		transport.TLSClientConfig = cfg.tlsConfig
 	}
 	var rt http.RoundTripper = transport
 	if cfg.Pace != nil {
