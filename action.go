@@ -64,6 +64,9 @@ type Action struct {
 	WithdrawnBy  UserID     `json:"withdrawn_by,omitempty"`
 	WithdrawnAt  time.Time  `json:"withdrawn_at,omitzero"`
 	Reason       string     `json:"withdraw_reason,omitempty"`
+	// Evidence is what the last check of the publication found; nil
+	// until the first check (DESIGN 2.5).
+	Evidence *Evidence `json:"evidence"`
 }
 
 // DefaultDataHosts are the hosts of direct data URLs (DATOSBOT_DATA_HOSTS).

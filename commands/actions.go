@@ -263,7 +263,7 @@ func (s *Service) statusReply(ctx context.Context, inst datosbot.Institution) (d
 			r.Fields = append(r.Fields, datosbot.Field{Label: "…", Value: fmt.Sprintf("y %d más: /datos acciones %s", len(live)-5, inst.Key)})
 			break
 		}
-		r.Fields = append(r.Fields, datosbot.Field{Label: "Acción " + a.ID, Value: fmt.Sprintf("%s, %s, %s", a.PublishedOn, a.Medium, a.EvidenceURL)})
+		r.Fields = append(r.Fields, datosbot.Field{Label: "Acción " + a.ID, Value: fmt.Sprintf("%s, %s, %s", a.PublishedOn, a.Medium, a.EvidenceURL) + s.evidenceNote(a, true)})
 	}
 	if len(inst.Channels) == 0 {
 		r.Context = fmt.Sprintf("La institución no tiene canal de enlace: en el chat del equipo escriba /datos canal vincular %s para recibir recordatorios.", inst.Key)
@@ -314,6 +314,7 @@ func (s *Service) actions(ctx context.Context, c *Caller, in Invocation) (datosb
 		if a.Campaign != "" {
 			line += " · campaña " + a.Campaign
 		}
+		line += s.evidenceNote(a, false)
 		if a.Withdrawn {
 			line += " · RETIRADA"
 		}

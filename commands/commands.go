@@ -41,6 +41,9 @@ type Config struct {
 	Diagnose func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
 	// Logger logs internal errors; default slog.Default().
 	Logger *slog.Logger
+	// EvidenceChecks says that publications are checked (DATOSBOT_EVIDENCE),
+	// so estado and acciones show "por revisar" before the first check.
+	EvidenceChecks bool
 }
 
 // Service executes commands. It implements bot.Handler.
@@ -55,6 +58,7 @@ type Service struct {
 	tgBot     string
 	diagnose  func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
 	log       *slog.Logger
+	evidence  bool
 	extension map[string]Command
 	hooks     Hooks
 }
@@ -101,6 +105,7 @@ func New(cfg Config) *Service {
 		tgBot:    cfg.TelegramBot,
 		diagnose: cfg.Diagnose,
 		log:      cfg.Logger,
+		evidence: cfg.EvidenceChecks,
 	}
 	if s.now == nil {
 		s.now = time.Now

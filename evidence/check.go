@@ -64,6 +64,8 @@ type Result struct {
 	// RetryAfter is the server's Retry-After on an inaccesible answer,
 	// zero when it gave none: the queue waits at least that long.
 	RetryAfter time.Duration
+	// Final means the outcome will not change by checking again.
+	Final bool
 	// Busy, when not zero, means the check did not run because a host was
 	// booked by the pacer: run it again after Busy, it was no attempt.
 	Busy time.Duration
@@ -242,12 +244,13 @@ func (c *Checker) failed(err error, what string) Result {
 	case errors.As(err, &busy):
 		return Result{Busy: busy.Wait}
 	case errors.As(err, &blocked):
-		r.Detail = fmt.Sprintf("El bot no consulta %s: %s (%s). Si la URL es correcta, la publicación no es pública; registre una dirección pública.", what, blocked.Addr, blocked.Reason)
+		r.Final = true // the address will not become public by waiting
+		r.Detail = fmt.Sprintf("El bot no consulta %s porque %s %s. Si la URL es correcta, la publicación no es pública: registre una dirección pública.", what, blocked.Addr, blocked.Reason)
 	case errors.As(err, &status):
 		r.RetryAfter = status.RetryAfter
 		r.Detail = fmt.Sprintf("%s respondió HTTP %d (%s).", capitalize(what), status.Code, http.StatusText(status.Code))
 		if status.Code == http.StatusNotFound || status.Code == http.StatusGone {
-			r.Detail += " Revise que la URL de la publicación sea correcta; el bot la revisará de nuevo durante 24 horas."
+			r.Detail += " Revise que la URL de la publicación sea correcta."
 		}
 	case errors.As(err, &redir):
 		r.Detail = fmt.Sprintf("%s no se pudo seguir: %s.", capitalize(what), redir.Reason)

@@ -50,7 +50,7 @@ func TestGuardRanges(t *testing.T) {
 		{"93.184.215.14:443", true, ""},
 		{"200.57.0.1:80", true, ""},
 		{"[2606:4700::1111]:443", true, ""},
-		{"93.184.215.14:8080", false, "puerto 8080"},
+		{"93.184.215.14:8080", false, "puerto 8080; solo"},
 		{"93.184.215.14:22", false, "puerto 22"},
 		{"127.0.0.1:80", false, "loopback"},
 		{"127.8.9.10:443", false, "loopback"},

@@ -70,8 +70,10 @@ var allowedPorts = map[uint16]bool{80: true, 443: true}
 // BlockedError is returned (inside the dial error) when the fetcher refuses
 // to dial an address.
 type BlockedError struct {
-	Addr   string // the address that would have been dialed, "ip:port"
-	Reason string // Spanish, e.g. "loopback, el propio servidor (127.0.0.0/8)"
+	Addr string // the address that would have been dialed, "ip:port"
+	// Reason completes "<Addr> …" in Spanish, e.g. "es una dirección de
+	// loopback, el propio servidor (127.0.0.0/8), no de Internet".
+	Reason string
 }
 
 func (e *BlockedError) Error() string {
@@ -92,11 +94,11 @@ type Guard struct {
 // Control is a net.Dialer.Control.
 func (g *Guard) Control(network, address string, _ syscall.RawConn) error {
 	if network != "tcp4" && network != "tcp6" {
-		return &BlockedError{Addr: address, Reason: "solo se usa TCP (" + network + ")"}
+		return &BlockedError{Addr: address, Reason: "no es TCP (" + network + ")"}
 	}
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return &BlockedError{Addr: address, Reason: "dirección ilegible"}
+		return &BlockedError{Addr: address, Reason: "no es una dirección legible"}
 	}
 	return g.check(ap)
 }
@@ -115,7 +117,7 @@ func (g *Guard) check(ap netip.AddrPort) error {
 		return &BlockedError{Addr: addr, Reason: "es una dirección de " + reason + ", no de Internet"}
 	}
 	if !allowedPorts[ap.Port()] {
-		return &BlockedError{Addr: addr, Reason: fmt.Sprintf("el puerto %d no es 80 ni 443", ap.Port())}
+		return &BlockedError{Addr: addr, Reason: fmt.Sprintf("usa el puerto %d; solo se consultan los puertos 80 y 443", ap.Port())}
 	}
 	return nil
 }

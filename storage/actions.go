@@ -78,6 +78,7 @@ func (s *Store) AddAction(ctx context.Context, a datosbot.Action) (stored datosb
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			s.indexAction(ctx, p, a)
+			s.queueEvidence(ctx, p, a)
 			s.audit(ctx, p, a.RegisteredBy, "accion.registrar", a.ID,
 				fmt.Sprintf("%s %s %s", a.Institution, a.Bimester, a.EvidenceURL))
 			return nil

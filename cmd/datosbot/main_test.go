@@ -29,8 +29,18 @@ type consoleBot struct {
 }
 
 func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+	return func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		return testDefaults[k]
+	}
 }
+
+// testDefaults keep the tests off the outside world: the publication URLs
+// they register (https://x.com/…) are never fetched unless a test turns
+// evidence checks on, against fakes on loopback.
+var testDefaults = map[string]string{"DATOSBOT_EVIDENCE": "off"}
 
 func startConsole(t *testing.T, vars map[string]string, edit ...func(*Config)) *consoleBot {
 	t.Helper()

@@ -20,6 +20,7 @@ import (
 	"github.com/datosbot/datosbot/bot/slack"
 	"github.com/datosbot/datosbot/bot/telegram"
 	"github.com/datosbot/datosbot/commands"
+	"github.com/datosbot/datosbot/evidence"
 	"github.com/datosbot/datosbot/httpapi"
 	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage"
@@ -78,6 +79,7 @@ type Main struct {
 	Bot       *bot.Bot
 	Outbox    *reminders.Outbox
 	Scheduler *reminders.Scheduler
+	Evidence  *evidence.Worker // nil with DATOSBOT_EVIDENCE=off
 
 	log      *slog.Logger
 	listener net.Listener
@@ -146,7 +148,7 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 	m.Service = commands.New(commands.Config{
 		Store: store, Poster: &poster, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
-		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, failures),
+		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, failures), EvidenceChecks: cfg.Evidence.On,
 	})
 	camps := commands.RegisterCampaigns(m.Service, store)
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, CommandName: m.Service.CommandName,
@@ -163,6 +165,9 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 	})
 	poster.Poster = m.Outbox
 	failures.outbox = m.Outbox
+	if cfg.Evidence.On {
+		m.Evidence = newEvidenceWorker(cfg, now, store, m.Outbox, nil, logger)
+	}
 	m.Scheduler = &reminders.Scheduler{Store: store, Outbox: m.Outbox, Calendar: cfg.Calendar, Now: now,
 		UnidadChannel: cfg.UnidadChannel, Logger: logger, Interval: cfg.tickInterval}
 
@@ -193,7 +198,11 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 		}
 	}()
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{m.Bot.Run, m.Outbox.Run, m.Scheduler.Run} {
+	runs := []func(context.Context) error{m.Bot.Run, m.Outbox.Run, m.Scheduler.Run}
+	if m.Evidence != nil {
+		runs = append(runs, m.Evidence.Run)
+	}
+	for _, run := range runs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

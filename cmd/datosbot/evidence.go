@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/evidence"
+	"github.com/datosbot/datosbot/reminders"
+	"github.com/datosbot/datosbot/storage"
+)
+
+var _ evidence.Queue = (*storage.Store)(nil)
+
+// evidenceConfig is the configuration of the evidence checks (DESIGN 2.5).
+type evidenceConfig struct {
+	On         bool           // DATOSBOT_EVIDENCE: on (default) or off
+	OEmbedURL  string         // DATOSBOT_OEMBED_URL, default evidence.DefaultOEmbedURL
+	FetchAllow []netip.Prefix // DATOSBOT_FETCH_ALLOW: CIDRs dialed besides public addresses
+}
+
+// loadEvidenceConfig reads the evidence variables; a bad value is one line
+// naming the variable.
+func loadEvidenceConfig(get func(string) string) (evidenceConfig, error) {
+	bad := func(name, format string, args ...any) error {
+		return fmt.Errorf("configuración inválida: %s: %s", name, fmt.Sprintf(format, args...))
+	}
+	c := evidenceConfig{On: true, OEmbedURL: evidence.DefaultOEmbedURL}
+	switch v := strings.ToLower(get("DATOSBOT_EVIDENCE")); v {
+	case "", "on", "1", "true", "si", "sí":
+	case "off", "0", "false", "no":
+		c.On = false
+	default:
+		return c, bad("DATOSBOT_EVIDENCE", "%q debe ser on u off", v)
+	}
+	if v := get("DATOSBOT_OEMBED_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return c, bad("DATOSBOT_OEMBED_URL", "%q no es una URL http(s) absoluta (por ejemplo %s)", v, evidence.DefaultOEmbedURL)
+		}
+		c.OEmbedURL = v
+	}
+	allow, err := evidence.ParseAllow(get("DATOSBOT_FETCH_ALLOW"))
+	if err != nil {
+		return c, bad("DATOSBOT_FETCH_ALLOW", "%v", err)
+	}
+	c.FetchAllow = allow
+	return c, nil
+}
+
+// newEvidenceWorker builds the checker of publications: its fetcher paced
+// one request per host per second across replicas, its notices through the
+// outbox.
+func newEvidenceWorker(cfg Config, now func() time.Time, store *storage.Store, outbox *reminders.Outbox, observe func(string), logger *slog.Logger) *evidence.Worker {
+	every := cfg.evidenceHostEvery
+	if every <= 0 {
+		every = evidence.DefaultHostEvery
+	}
+	fetcher := evidence.NewFetcher(evidence.FetcherConfig{Allow: cfg.Evidence.FetchAllow,
+		Pace: evidence.HostPacer(store, now, every, evidence.DefaultMaxPaceWait)})
+	return evidence.NewWorker(evidence.WorkerConfig{Queue: store, Poster: outbox, Now: now, Logger: logger,
+		Interval: cfg.evidenceInterval,
+		Checker:  evidence.NewChecker(evidence.CheckerConfig{Fetcher: fetcher, OEmbedURL: cfg.Evidence.OEmbedURL, DataHosts: cfg.DataHosts}),
+		Observe: func(st datosbot.EvidenceStatus) {
+			if observe != nil {
+				observe(string(st))
+			}
+		}})
+}
