@@ -2,97 +2,47 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"sync"
-	"time"
-
-	"github.com/datosbot/datosbot"
 )
-
-// Metrics receives one observation per command.
-type Metrics interface {
-	ObserveCommand(name, result string, d time.Duration)
-}
 
 // Config configures a Bot. Handler is required.
 type Config struct {
 	Handler  Handler
 	Adapters []Adapter
-	// CommandName names a command line for metrics; default "comando".
-	CommandName func(text string) string
-	Metrics     Metrics      // optional
-	Logger      *slog.Logger // default slog.Default()
+	Logger   *slog.Logger // default slog.Default()
 }
 
-// Bot runs the adapters, answers their commands with the handler, and
-// routes the bot's own posts to the adapter of each channel's platform.
+// Bot runs the adapters and answers their commands with the handler. The
+// bot's own posts go through a Router instead.
 type Bot struct {
-	handler  Handler
-	adapters map[datosbot.Platform]Adapter
-	order    []Adapter
-	name     func(string) string
-	metrics  Metrics
-	log      *slog.Logger
+	handler Handler
+	order   []Adapter
+	log     *slog.Logger
 }
 
 // New returns a Bot.
 func New(cfg Config) *Bot {
-	b := &Bot{handler: cfg.Handler, adapters: map[datosbot.Platform]Adapter{}, order: cfg.Adapters,
-		name: cfg.CommandName, metrics: cfg.Metrics, log: cfg.Logger}
-	for _, a := range cfg.Adapters {
-		b.adapters[a.Platform()] = a
-	}
-	if b.name == nil {
-		b.name = func(string) string { return "comando" }
-	}
+	b := &Bot{handler: cfg.Handler, order: cfg.Adapters, log: cfg.Logger}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
 	return b
 }
 
-// Adapter returns the adapter of platform p, if it runs.
-func (b *Bot) Adapter(p datosbot.Platform) (Adapter, bool) {
-	a, ok := b.adapters[p]
-	return a, ok
-}
-
-// Handle answers one command with metrics, logging and panic recovery. The
-// adapters call it through Run.
-func (b *Bot) Handle(ctx context.Context, req datosbot.Request) (reply datosbot.Reply) {
-	start := time.Now()
-	name := b.name(req.Text)
-	defer func() {
-		if p := recover(); p != nil {
-			b.log.ErrorContext(ctx, "command panicked", "command", name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			reply = datosbot.Reply{Text: datosbot.ErrorMessage(errors.New("panic")), Error: datosbot.EINTERNAL}
-		}
-		result := "ok"
-		if reply.Error != "" {
-			result = reply.Error
-		}
-		if b.metrics != nil {
-			b.metrics.ObserveCommand(name, result, time.Since(start))
-		}
-		b.log.InfoContext(ctx, "command", "command", name, "result", result, "user", req.User,
-			"channel", req.Channel, "duration", time.Since(start))
-	}()
-	return b.handler.Handle(ctx, req)
-}
-
-// Run runs every adapter until ctx is done. An adapter that stops early
-// (the console at end of input) does not stop the others.
+// Run runs every adapter until ctx is done, each answering its commands
+// with the handler (commands.Service, which also measures and logs them).
+// An adapter that stops early (the console at end of input) does not stop
+// the others.
 func (b *Bot) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, a := range b.order {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := a.Run(ctx, HandlerFunc(b.Handle)); err != nil && ctx.Err() == nil {
+			if err := a.Run(ctx, b.handler); err != nil && ctx.Err() == nil {
 				b.log.Error("adapter stopped", "platform", a.Platform(), "err", err)
 			}
 		}()
@@ -120,15 +70,4 @@ func (b *Bot) Ready() error {
 		}
 	}
 	return nil
-}
-
-// Deliver posts one message through the adapter of its channel's platform.
-// The durable outbox of package reminders calls it; the adapter's typed
-// errors (rate limit, permanent, moved) pass through unchanged.
-func (b *Bot) Deliver(ctx context.Context, m datosbot.Message) error {
-	a, ok := b.adapters[m.Channel.Platform()]
-	if !ok {
-		return &datosbot.PermanentError{Channel: m.Channel, Reason: "la plataforma " + string(m.Channel.Platform()) + " no está configurada en este servidor"}
-	}
-	return a.Post(ctx, m)
 }

@@ -121,13 +121,11 @@ func TestRunRunsEveryAdapterUntilDone(t *testing.T) {
 		return nil
 	}}
 
-	m := &metrics{}
 	logs := &bottest.Buffer{}
 	h := bot.HandlerFunc(func(ctx context.Context, req datosbot.Request) datosbot.Reply {
 		return datosbot.Reply{Text: "eco " + req.Text}
 	})
-	b := bot.New(bot.Config{Handler: h, Adapters: []bot.Adapter{console, slack, telegram}, Metrics: m,
-		CommandName: func(s string) string { return s }, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	b := bot.New(bot.Config{Handler: h, Adapters: []bot.Adapter{console, slack, telegram}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -160,13 +158,6 @@ func TestRunRunsEveryAdapterUntilDone(t *testing.T) {
 		t.Errorf("Run = %v, want nil", err)
 	}
 
-	// The adapters answered through the bot, which measured each command.
-	m.mu.Lock()
-	seen := strings.Join(m.seen, " ")
-	m.mu.Unlock()
-	if want := "hola=ok estado=ok"; seen != want {
-		t.Errorf("metrics = %q, want %q", seen, want)
-	}
 	// An adapter failing on its own is logged; one stopping because ctx is
 	// done is not.
 	out := logs.String()
@@ -262,7 +253,7 @@ func TestDeliverPicksTheChannelsPlatform(t *testing.T) {
 		}
 		return nil
 	}}
-	b := bot.New(bot.Config{Handler: bot.HandlerFunc(nil), Adapters: []bot.Adapter{sl, tg}})
+	b := bot.NewRouter(sl, tg)
 
 	tests := []struct {
 		name      string

@@ -16,7 +16,7 @@ import (
 // store is touched, so a refused action stores nothing.
 func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
 	if len(in.Args) == 0 && in.Opts["datos"] == "" {
-		return datosbot.Reply{Form: "anunciar", Text: "Uso: /datos " + builtinUsage("anunciar") + "\n\n" + datosbot.URLRule}, nil
+		return datosbot.Reply{Form: "anunciar", Text: "Uso: /datos " + usageOf("anunciar") + "\n\n" + datosbot.URLRule}, nil
 	}
 	inst, err := s.institutionFor(ctx, c, in.Opts["institucion"], false)
 	if err != nil {
@@ -26,8 +26,64 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La institución %s está dada de baja; no se registran acciones.", inst.Key)
 	}
 
-	// Positional arguments: the leading URLs are the data URLs and, last,
-	// the publication; the words after them are the note.
+	a, err := parseAnnouncement(in, s.hosts, s.today())
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	if err := s.checkDate(a.PublishedOn); err != nil {
+		return datosbot.Reply{}, err
+	}
+	a.Institution, a.Bimester = inst.Key, datosbot.BimesterOfDate(a.PublishedOn)
+	a.RegisteredBy, a.RegisteredAt = c.User, s.now()
+	if id, ok := in.Opts["campana"]; ok {
+		if a.Campaign, err = s.campaigns.checkCampaign(ctx, id, inst.Key); err != nil {
+			return datosbot.Reply{}, err
+		}
+	}
+
+	var stored datosbot.Action
+	var created bool
+	_, err = withNewID("A", 4, func(id string) error {
+		a.ID = id
+		var err error
+		stored, created, err = s.store.AddAction(ctx, a)
+		return err
+	})
+	if err != nil {
+		return datosbot.Reply{}, err
+	}
+	if !created {
+		return datosbot.Reply{Title: "Acción ya registrada",
+			Text: fmt.Sprintf("Esa publicación ya estaba registrada como la acción %s de %s (%s, %s); no se cuenta dos veces.",
+				stored.ID, inst.Key, stored.Bimester, stored.PublishedOn)}, nil
+	}
+	s.campaigns.afterAction(ctx, stored)
+	r := datosbot.Reply{Title: fmt.Sprintf("Acción %s registrada", stored.ID),
+		Fields: []datosbot.Field{
+			{Label: "Institución", Value: instLabel(inst)},
+			{Label: "Bimestre", Value: stored.Bimester.String() + " (" + stored.Bimester.Label() + ")"},
+			{Label: "Datos", Value: strings.Join(stored.DataURLs, "\n")},
+			{Label: "Publicación", Value: stored.EvidenceURL},
+			{Label: "Medio", Value: string(stored.Medium)},
+			{Label: "Tipo", Value: string(stored.Type)},
+			{Label: "Fecha", Value: stored.PublishedOn.String()},
+		}}
+	if stored.Campaign != "" {
+		r.Fields = append(r.Fields, datosbot.Field{Label: "Campaña", Value: stored.Campaign})
+	}
+	r.Text = fmt.Sprintf("%s cumple el bimestre %s.", inst.Name, stored.Bimester)
+	r.Context = fmt.Sprintf("Si fue un error: /datos retirar %s <motivo>", stored.ID)
+	return r, nil
+}
+
+// parseAnnouncement reads what an anunciar line asks for, without the store
+// or the clock: the data URLs (validated against hosts), the publication
+// URL, medium, type, date (today when not given) and note. The positional
+// arguments are the leading URLs, data first and the publication last (or
+// only the publication when datos: gives the data), then the note's words.
+// Institution, bimester, campaign and who registers it are left to the
+// caller.
+func parseAnnouncement(in Invocation, hosts []string, today datosbot.Date) (datosbot.Action, error) {
 	var urls, note []string
 	for _, a := range in.Args {
 		if len(note) == 0 && looksLikeURL(a) {
@@ -49,55 +105,42 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 		urls = urls[len(urls)-1:]
 	}
 	if len(dataRaw) == 0 || len(urls) != 1 {
-		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID,
+		return datosbot.Action{}, datosbot.Errorf(datosbot.EINVALID,
 			"Faltan URLs: escriba primero la URL directa de los datos y luego la URL de la publicación.\nEjemplo: /datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/mi_institucion/status/123\n%s", datosbot.URLRule)
 	}
 	var data []string
 	for _, raw := range dataRaw {
-		u, err := datosbot.ValidateDataURL(raw, s.hosts)
+		u, err := datosbot.ValidateDataURL(raw, hosts)
 		if err != nil {
-			return datosbot.Reply{}, err
+			return datosbot.Action{}, err
 		}
 		data = append(data, u)
 	}
 	evidence, err := datosbot.ValidateEvidenceURL(urls[0])
 	if err != nil {
-		return datosbot.Reply{}, err
+		return datosbot.Action{}, err
 	}
 	for _, d := range data {
 		if datosbot.SameURL(d, evidence) {
-			return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La URL de la publicación debe ser distinta de la URL de los datos: es la dirección del tuit, nota o página donde comunicó los datos.")
+			return datosbot.Action{}, datosbot.Errorf(datosbot.EINVALID, "La URL de la publicación debe ser distinta de la URL de los datos: es la dirección del tuit, nota o página donde comunicó los datos.")
 		}
 	}
 
-	a := datosbot.Action{Institution: inst.Key, DataURLs: data, EvidenceURL: evidence,
-		Medium: datosbot.InferMedium(evidence), Type: datosbot.TypePublicacion,
-		PublishedOn: s.today(), RegisteredBy: c.User, RegisteredAt: s.now()}
+	a := datosbot.Action{DataURLs: data, EvidenceURL: evidence,
+		Medium: datosbot.InferMedium(evidence), Type: datosbot.TypePublicacion, PublishedOn: today}
 	if m, ok := in.Opts["medio"]; ok {
 		if a.Medium, err = datosbot.ParseMedium(m); err != nil {
-			return datosbot.Reply{}, err
+			return datosbot.Action{}, err
 		}
 	}
 	if t, ok := in.Opts["tipo"]; ok {
 		if a.Type, err = datosbot.ParseActionType(t); err != nil {
-			return datosbot.Reply{}, err
+			return datosbot.Action{}, err
 		}
 	}
 	if f, ok := in.Opts["fecha"]; ok {
 		if a.PublishedOn, err = datosbot.ParseDate(f); err != nil {
-			return datosbot.Reply{}, err
-		}
-	}
-	if err := s.checkDate(a.PublishedOn); err != nil {
-		return datosbot.Reply{}, err
-	}
-	a.Bimester = datosbot.BimesterOfDate(a.PublishedOn)
-	if id, ok := in.Opts["campana"]; ok {
-		if s.hooks.CheckCampaign == nil {
-			return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "Este servidor no tiene campañas activas; quite la opción campaña:.")
-		}
-		if a.Campaign, err = s.hooks.CheckCampaign(ctx, id, inst.Key); err != nil {
-			return datosbot.Reply{}, err
+			return datosbot.Action{}, err
 		}
 	}
 	a.Note = strings.TrimSpace(strings.Join(note, " "))
@@ -105,44 +148,9 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 		a.Note = strings.TrimSpace(n + " " + a.Note)
 	}
 	if len([]rune(a.Note)) > datosbot.MaxNoteLen {
-		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "La nota es demasiado larga (máximo %d caracteres).", datosbot.MaxNoteLen)
+		return datosbot.Action{}, datosbot.Errorf(datosbot.EINVALID, "La nota es demasiado larga (máximo %d caracteres).", datosbot.MaxNoteLen)
 	}
-
-	var stored datosbot.Action
-	var created bool
-	_, err = withNewID("A", 4, func(id string) error {
-		a.ID = id
-		var err error
-		stored, created, err = s.store.AddAction(ctx, a)
-		return err
-	})
-	if err != nil {
-		return datosbot.Reply{}, err
-	}
-	if !created {
-		return datosbot.Reply{Title: "Acción ya registrada",
-			Text: fmt.Sprintf("Esa publicación ya estaba registrada como la acción %s de %s (%s, %s); no se cuenta dos veces.",
-				stored.ID, inst.Key, stored.Bimester, stored.PublishedOn)}, nil
-	}
-	if s.hooks.AfterAction != nil {
-		s.hooks.AfterAction(ctx, stored)
-	}
-	r := datosbot.Reply{Title: fmt.Sprintf("Acción %s registrada", stored.ID),
-		Fields: []datosbot.Field{
-			{Label: "Institución", Value: instLabel(inst)},
-			{Label: "Bimestre", Value: stored.Bimester.String() + " (" + stored.Bimester.Label() + ")"},
-			{Label: "Datos", Value: strings.Join(stored.DataURLs, "\n")},
-			{Label: "Publicación", Value: stored.EvidenceURL},
-			{Label: "Medio", Value: string(stored.Medium)},
-			{Label: "Tipo", Value: string(stored.Type)},
-			{Label: "Fecha", Value: stored.PublishedOn.String()},
-		}}
-	if stored.Campaign != "" {
-		r.Fields = append(r.Fields, datosbot.Field{Label: "Campaña", Value: stored.Campaign})
-	}
-	r.Text = fmt.Sprintf("%s cumple el bimestre %s.", inst.Name, stored.Bimester)
-	r.Context = fmt.Sprintf("Si fue un error: /datos retirar %s <motivo>", stored.ID)
-	return r, nil
+	return a, nil
 }
 
 // checkDate refuses future dates and dates in a closed bimester after the
@@ -205,9 +213,7 @@ func (s *Service) withdraw(ctx context.Context, c *Caller, in Invocation) (datos
 	if err != nil {
 		return datosbot.Reply{}, err
 	}
-	if s.hooks.AfterWithdraw != nil {
-		s.hooks.AfterWithdraw(ctx, a)
-	}
+	s.campaigns.afterWithdraw(ctx, a)
 	actions, err := s.store.Actions(ctx, a.Institution, a.Bimester)
 	if err != nil {
 		return datosbot.Reply{}, err
@@ -268,13 +274,11 @@ func (s *Service) statusReply(ctx context.Context, inst datosbot.Institution) (d
 	if len(inst.Channels) == 0 {
 		r.Context = fmt.Sprintf("La institución no tiene canal de enlace: en el chat del equipo escriba /datos canal vincular %s para recibir recordatorios.", inst.Key)
 	}
-	if s.hooks.StatusFields != nil {
-		extra, err := s.hooks.StatusFields(ctx, inst)
-		if err != nil {
-			return datosbot.Reply{}, err
-		}
-		r.Fields = append(r.Fields, extra...)
+	extra, err := s.campaigns.statusFields(ctx, inst)
+	if err != nil {
+		return datosbot.Reply{}, err
 	}
+	r.Fields = append(r.Fields, extra...)
 	if s.diagnose != nil {
 		for _, w := range s.diagnose(ctx, inst.Key, inst.Channels) {
 			r.Fields = append(r.Fields, datosbot.Field{Label: "Aviso", Value: w})

@@ -11,8 +11,7 @@ import (
 	"github.com/datosbot/datosbot"
 )
 
-// CampaignStore is what campaigns need from storage beyond Store.
-// storage.Store implements it. Mutating methods append to the audit trail.
+// CampaignStore is the part of Store that campaigns use. Mutating methods append to the audit trail.
 type CampaignStore interface {
 	// CreateCampaign stores the campaign and one pendiente target per
 	// institution. With a non-empty idempotencyKey used before, it returns
@@ -40,8 +39,9 @@ type CampaignStore interface {
 }
 
 // Campaigns runs the Unidad's ad-hoc campaigns: the campaña and enterado
-// commands, the hooks that tie actions to campaigns, and the operations
-// the HTTP API shares with the commands.
+// commands, what ties actions to campaigns (campaña: of anunciar,
+// completion, open campaigns in estado), and the operations the HTTP API
+// shares with the commands. Service.Campaigns returns it.
 type Campaigns struct {
 	svc   *Service
 	store CampaignStore
@@ -52,28 +52,6 @@ const (
 	maxCampaignURLs  = 10
 	maxCampaignTitle = 120
 )
-
-// RegisterCampaigns adds the campaña and enterado commands to s and
-// installs the campaign hooks (campaña: of anunciar, completion after an
-// action, open campaigns in estado). It replaces any hooks set before.
-func RegisterCampaigns(s *Service, cs CampaignStore) *Campaigns {
-	cc := &Campaigns{svc: s, store: cs}
-	s.Register(Command{Name: "campana",
-		Usage:   `campaña nueva <fecha-límite AAAA-MM-DD> <url-datos>[,url2…] [instituciones:a,b] [solicita:unidad|coordinacion] [titulo:"…"] <mensaje…> · campaña lista · campaña ver <id> · campaña cerrar <id>`,
-		Summary: "lanza y sigue campañas de comunicación en todas las instituciones o en algunas",
-		Allowed: (*Caller).Central,
-		Run: func(s *Service, ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
-			return cc.campaign(ctx, c, in)
-		}})
-	s.Register(Command{Name: "enterado", Usage: "enterado <id-campaña> [institucion:<clave>]",
-		Summary: "confirma que su institución recibió una campaña",
-		Allowed: (*Caller).Liaison,
-		Run: func(s *Service, ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error) {
-			return cc.acknowledge(ctx, c, in)
-		}})
-	s.SetHooks(Hooks{CheckCampaign: cc.checkCampaign, AfterAction: cc.afterAction, AfterWithdraw: cc.afterWithdraw, StatusFields: cc.statusFields})
-	return cc
-}
 
 // CreateCampaign validates c, stores it with its targets and announces it
 // at once in every target institution's channels. role is the caller's

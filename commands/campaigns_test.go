@@ -14,13 +14,13 @@ const canalSHCP = datosbot.ChannelID("console:canal-shcp")
 
 var createdPattern = regexp.MustCompile(`^Campaña (C[0-9A-Z]{3}) creada$`)
 
-// campaignHarness is the command harness with campaigns registered, inegi
+// campaignHarness is the command harness with inegi
 // (ines institucional, ana comunicacion) and shcp (sara institucional),
 // each with one linked channel.
 func campaignHarness(t *testing.T) (*harness, *commands.Campaigns) {
 	t.Helper()
 	h := newHarness(t)
-	cc := commands.RegisterCampaigns(h.svc, h.store)
+	cc := h.svc.Campaigns()
 	h.setup()
 	h.ok(admin, "console:general", "institucion alta shcp Secretaría de Hacienda y Crédito Público")
 	h.ok(admin, canalSHCP, "canal vincular shcp")

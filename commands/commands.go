@@ -8,7 +8,9 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -39,11 +41,21 @@ type Config struct {
 	// Diagnose, when set, returns Spanish warnings about a channel (e.g.
 	// failed deliveries, missing permissions) shown in estado.
 	Diagnose func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
-	// Logger logs internal errors; default slog.Default().
+	// Metrics receives one observation per command; nil means none.
+	Metrics Metrics
+	// Logger logs one line per command and internal errors; default
+	// slog.Default().
 	Logger *slog.Logger
 	// EvidenceChecks says that publications are checked (DATOSBOT_EVIDENCE),
 	// so estado and acciones show "por revisar" before the first check.
 	EvidenceChecks bool
+}
+
+// Metrics receives one observation per command: its canonical name
+// ("desconocido" when it is not one), its result ("ok" or an error code)
+// and how long it took.
+type Metrics interface {
+	ObserveCommand(name, result string, d time.Duration)
 }
 
 // Service executes commands. It implements bot.Handler.
@@ -57,39 +69,10 @@ type Service struct {
 	admins    map[datosbot.UserID]bool
 	tgBot     string
 	diagnose  func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
+	metrics   Metrics
 	log       *slog.Logger
 	evidence  bool
-	extension map[string]Command
-	hooks     Hooks
-}
-
-// Hooks let a package that extends the language (campaigns) take part in
-// the built-in commands.
-type Hooks struct {
-	// CheckCampaign validates the campaña: option of anunciar for
-	// institution key and returns the canonical campaign id.
-	CheckCampaign func(ctx context.Context, id, key string) (string, error)
-	// AfterAction runs after an action is stored (e.g. to complete campaigns).
-	AfterAction func(ctx context.Context, a datosbot.Action)
-	// AfterWithdraw runs after an action is withdrawn (e.g. to reopen the
-	// campaigns it had completed).
-	AfterWithdraw func(ctx context.Context, a datosbot.Action)
-	// StatusFields adds fields to estado (e.g. open campaigns).
-	StatusFields func(ctx context.Context, inst datosbot.Institution) ([]datosbot.Field, error)
-}
-
-// SetHooks installs hooks; call it before serving.
-func (s *Service) SetHooks(h Hooks) { s.hooks = h }
-
-// Command is one sub-command.
-type Command struct {
-	Name    string // canonical, folded
-	Usage   string // e.g. "anunciar <url-datos> <url-publicación> …"
-	Summary string // one line in Spanish
-	// Allowed reports whether the caller may see and run the command; the
-	// command still checks permissions on its target.
-	Allowed func(c *Caller) bool
-	Run     func(s *Service, ctx context.Context, c *Caller, in Invocation) (datosbot.Reply, error)
+	campaigns *Campaigns
 }
 
 // New returns a Service.
@@ -104,9 +87,11 @@ func New(cfg Config) *Service {
 		admins:   map[datosbot.UserID]bool{},
 		tgBot:    cfg.TelegramBot,
 		diagnose: cfg.Diagnose,
+		metrics:  cfg.Metrics,
 		log:      cfg.Logger,
 		evidence: cfg.EvidenceChecks,
 	}
+	s.campaigns = &Campaigns{svc: s, store: cfg.Store}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -135,15 +120,6 @@ func New(cfg Config) *Service {
 	return s
 }
 
-// Register adds a sub-command (used by packages that extend the language,
-// such as campaigns).
-func (s *Service) Register(c Command) {
-	if s.extension == nil {
-		s.extension = map[string]Command{}
-	}
-	s.extension[c.Name] = c
-}
-
 // Now returns the service's clock reading.
 func (s *Service) Now() time.Time { return s.now() }
 
@@ -153,75 +129,68 @@ func (s *Service) Location() *time.Location { return s.loc }
 // Store returns the store the service uses.
 func (s *Service) Store() Store { return s.store }
 
+// Campaigns returns the campaign operations the HTTP API shares with the
+// campaña command.
+func (s *Service) Campaigns() *Campaigns { return s.campaigns }
+
 // Handle runs one command and returns the reply; errors become refusals
-// whose text says why and what to do.
-func (s *Service) Handle(ctx context.Context, req datosbot.Request) datosbot.Reply {
-	reply, err := s.handle(ctx, req)
+// whose text says why and what to do. It parses the command line once, and
+// that parse names the command in the metrics and in the one log line each
+// command leaves. A panic in a command is an internal error, not a crash.
+func (s *Service) Handle(ctx context.Context, req datosbot.Request) (reply datosbot.Reply) {
+	start := time.Now()
+	name := "desconocido"
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.ErrorContext(ctx, "command panicked", "command", name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			reply = datosbot.Reply{Text: datosbot.ErrorMessage(errors.New("panic")), Error: datosbot.EINTERNAL}
+		}
+		result := "ok"
+		if reply.Error != "" {
+			result = reply.Error
+		}
+		d := time.Since(start)
+		if s.metrics != nil {
+			s.metrics.ObserveCommand(name, result, d)
+		}
+		s.log.InfoContext(ctx, "command", "command", name, "result", result, "user", req.User,
+			"channel", req.Channel, "duration", d)
+	}()
+	var err error
+	var in Invocation
+	if len(req.Text) > datosbot.MaxTextLen {
+		err = datosbot.Errorf(datosbot.EINVALID, "El comando es demasiado largo (máximo %d caracteres). Acorte la nota.", datosbot.MaxTextLen)
+	} else {
+		in = Parse(req.Text)
+		if in.Name == "" {
+			in.Name = "ayuda"
+		}
+		if cmd, ok := lookup(in.Name); ok {
+			name = cmd.Name
+			reply, err = s.run(ctx, cmd, req, in)
+		} else {
+			err = datosbot.Errorf(datosbot.EINVALID, "No conozco el subcomando %q. Escriba /datos ayuda para ver los que puede usar.", datosbot.Truncate(in.Name, 40))
+		}
+	}
 	if err != nil {
 		if datosbot.ErrorCode(err) == datosbot.EINTERNAL {
-			s.log.ErrorContext(ctx, "command failed", "user", req.User, "channel", req.Channel, "err", err)
+			s.log.ErrorContext(ctx, "command failed", "command", name, "user", req.User, "channel", req.Channel, "err", err)
 		}
 		return datosbot.Reply{Text: datosbot.ErrorMessage(err), Error: datosbot.ErrorCode(err)}
 	}
 	return reply
 }
 
-// CommandName returns the canonical sub-command of a command line, for
-// metrics ("desconocido" when it is not one).
-func (s *Service) CommandName(text string) string {
-	in := Parse(text)
-	if _, ok := s.lookup(in.Name); ok {
-		return in.Name
-	}
-	if in.Name == "" {
-		return "ayuda"
-	}
-	return "desconocido"
-}
-
-func (s *Service) lookup(name string) (Command, bool) {
-	if c, ok := builtin[name]; ok {
-		return c, true
-	}
-	c, ok := s.extension[name]
-	return c, ok
-}
-
-func (s *Service) handle(ctx context.Context, req datosbot.Request) (datosbot.Reply, error) {
-	if len(req.Text) > datosbot.MaxTextLen {
-		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "El comando es demasiado largo (máximo %d caracteres). Acorte la nota.", datosbot.MaxTextLen)
-	}
-	in := Parse(req.Text)
-	if in.Name == "" {
-		in.Name = "ayuda"
-	}
-	cmd, ok := s.lookup(in.Name)
-	if !ok {
-		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "No conozco el subcomando %q. Escriba /datos ayuda para ver los que puede usar.", datosbot.Truncate(in.Name, 40))
-	}
+// run checks that the caller may run cmd and runs it.
+func (s *Service) run(ctx context.Context, cmd *Command, req datosbot.Request, in Invocation) (datosbot.Reply, error) {
 	c, err := s.caller(ctx, req)
 	if err != nil {
 		return datosbot.Reply{}, err
 	}
 	if !cmd.Allowed(c) {
-		return datosbot.Reply{}, datosbot.Errorf(datosbot.EFORBIDDEN, "No tiene permiso para usar %q. %s Escriba /datos ayuda para ver lo que sí puede hacer.", cmd.Name, whoMay[cmd.Name])
+		return datosbot.Reply{}, datosbot.Errorf(datosbot.EFORBIDDEN, "No tiene permiso para usar %q. %s Escriba /datos ayuda para ver lo que sí puede hacer.", cmd.Name, cmd.WhoMay)
 	}
 	return cmd.Run(s, ctx, c, in)
-}
-
-// whoMay explains, per command, who may run it (used in refusals).
-var whoMay = map[string]string{
-	"institucion": "Solo la Unidad administra instituciones.",
-	"canal":       "Vincular canales corresponde a la Unidad o al Enlace Institucional.",
-	"invitar":     "Invitan la Unidad y, para su institución, el Enlace Institucional.",
-	"anunciar":    "Registran acciones los enlaces Institucional y de Comunicación Digital; si es enlace, pida una invitación y use /datos unirme <código>.",
-	"retirar":     "Retira una acción quien la registró, el Enlace Institucional o la Unidad.",
-	"estado":      "El estado lo ven los enlaces de la institución, la Unidad y la Coordinación; si es enlace, pida una invitación.",
-	"acciones":    "Las acciones las ven los enlaces de la institución, la Unidad y la Coordinación.",
-	"publicar":    "Avisa de publicaciones el Enlace Institucional.",
-	"reporte":     "Los reportes son para la Unidad y la Coordinación.",
-	"campana":     "Las campañas las lanzan la Unidad y la Coordinación.",
-	"enterado":    "Confirman campañas los enlaces de las instituciones.",
 }
 
 // Caller is who runs a command and what they may do.

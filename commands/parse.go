@@ -70,20 +70,6 @@ func tokenize(text string) []token {
 	return toks
 }
 
-// optionKeys lists, per sub-command, the keys taken as clave:valor options;
-// anything else with a colon (a URL, a time) stays a positional argument.
-var optionKeys = map[string][]string{
-	"anunciar":    {"medio", "tipo", "fecha", "campana", "institucion", "nota", "datos"},
-	"institucion": {"ckan"},
-	"acciones":    {"bimestre", "institucion"},
-	"estado":      {"institucion"},
-	"campana":     {"instituciones", "solicita", "titulo"},
-	"publicar":    {"institucion", "nota"},
-	"retirar":     {"motivo"},
-	"reporte":     {"bimestre"},
-	"enterado":    {"institucion"},
-}
-
 // Parse reads a command line such as
 //
 //	anunciar https://www.datos.gob.mx/dataset/x https://x.com/… medio:redes “nota libre”
@@ -95,8 +81,11 @@ func Parse(text string) Invocation {
 	if len(toks) == 0 {
 		return in
 	}
-	in.Name = canonical(datosbot.Fold(strings.TrimPrefix(toks[0].text, "/")))
-	keys := optionKeys[in.Name]
+	in.Name = datosbot.Fold(strings.TrimPrefix(toks[0].text, "/"))
+	var keys []string
+	if cmd, ok := lookup(in.Name); ok {
+		in.Name, keys = cmd.Name, cmd.Options
+	}
 	for _, t := range toks[1:] {
 		if k, v, ok := strings.Cut(t.text, ":"); ok && !t.quoted && isOptionKey(keys, k) {
 			fk := datosbot.Fold(k)
@@ -119,18 +108,4 @@ func isOptionKey(keys []string, k string) bool {
 		}
 	}
 	return false
-}
-
-// aliases maps accepted spellings to the canonical sub-command.
-var aliases = map[string]string{
-	"help": "ayuda", "start": "unirme", "instituciones": "institucion", "canales": "canal",
-	"campanas": "campana", "accion": "acciones", "reportes": "reporte", "anuncio": "anunciar",
-	"registrar": "anunciar",
-}
-
-func canonical(name string) string {
-	if a, ok := aliases[name]; ok {
-		return a
-	}
-	return name
 }

@@ -14,6 +14,8 @@ import (
 // Errors are *datosbot.Error: ENOTFOUND for a missing record, ECONFLICT for a
 // duplicate, EUNAVAILABLE when Redis cannot be reached.
 type Store interface {
+	CampaignStore
+
 	// CreateInstitution stores a new institution (Active true). ECONFLICT if
 	// the key exists, active or not.
 	CreateInstitution(ctx context.Context, in datosbot.Institution, by datosbot.UserID) error

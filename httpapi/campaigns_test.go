@@ -64,7 +64,7 @@ func newCampaignAPI(t *testing.T) campaignAPI {
 	}
 	p := &recordingPoster{}
 	svc := commands.New(commands.Config{Store: st, Poster: p, Now: clock, Loc: mexico})
-	cc := commands.RegisterCampaigns(svc, st)
+	cc := svc.Campaigns()
 	srv := httpapi.New(httpapi.Config{Store: st, Tokens: []string{token}, Now: clock, Loc: mexico})
 	mux := http.NewServeMux()
 	srv.Routes(mux)

@@ -60,8 +60,10 @@ type Config struct {
 	// Loc is the time zone of bimesters; nil means America/Mexico_City
 	// (UTC if the zone database is missing; import time/tzdata in main).
 	Loc *time.Location
-	// Metrics receives request counts and is served on /metrics; nil means
-	// a new, private set (NewMetrics).
+	// Metrics receives request counts and durations and is served on
+	// /metrics; nil means a new, private set (NewMetrics). Figures read
+	// from elsewhere (the outbox's in Redis) are registered on it as a
+	// collector (NewFigures), read at each scrape.
 	Metrics *Metrics
 	// Logger logs internal errors; nil discards.
 	Logger *slog.Logger
@@ -72,10 +74,6 @@ type Config struct {
 	// MaxBody limits request bodies in bytes; zero means DefaultMaxBody
 	// (1 MiB). Larger bodies answer 413.
 	MaxBody int64
-	// Collect, when set, runs before each /metrics answer to refresh
-	// gauges read from elsewhere (the outbox's figures in Redis). An error
-	// is logged and the metrics are still served.
-	Collect func(ctx context.Context, m *Metrics) error
 }
 
 // Server serves the bot's HTTP routes. Create it with New.
@@ -87,7 +85,7 @@ type Server struct {
 	metrics *Metrics
 	logger  *slog.Logger
 	ready   func(ctx context.Context) error
-	collect func(ctx context.Context, m *Metrics) error
+	scrape  http.Handler
 	maxBody int64
 }
 
@@ -101,7 +99,6 @@ func New(cfg Config) *Server {
 		metrics: cfg.Metrics,
 		logger:  cfg.Logger,
 		ready:   cfg.Ready,
-		collect: cfg.Collect,
 		maxBody: cfg.MaxBody,
 	}
 	for _, t := range cfg.Tokens {
@@ -125,6 +122,7 @@ func New(cfg Config) *Server {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
+	s.scrape = s.metrics.Handler(s.logger)
 	if s.ready == nil {
 		if p, ok := cfg.Store.(pinger); ok {
 			s.ready = p.Ping
@@ -206,13 +204,14 @@ func (s *Server) handle(mux *http.ServeMux, path string, protected bool, byMetho
 // status code. Wrap the whole mux with it, adapters' routes included.
 func (s *Server) Instrument(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		route := r.Pattern // set by ServeMux on this same request
 		if route == "" {
 			route = "unmatched" // keep unknown paths out of the label values
 		}
-		s.metrics.ObserveHTTP(route, sw.status)
+		s.metrics.ObserveHTTP(route, sw.status, time.Since(start))
 	})
 }
 
@@ -437,11 +436,5 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	if s.collect != nil {
-		if err := s.collect(r.Context(), s.metrics); err != nil {
-			s.logger.Warn("metrics: could not collect", "err", err)
-		}
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.metrics.WriteTo(w)
+	s.scrape.ServeHTTP(w, r)
 }

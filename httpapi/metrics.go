@@ -1,54 +1,55 @@
 package httpapi
 
 import (
-	"bufio"
-	"io"
-	"math"
-	"regexp"
-	"slices"
+	"context"
+	"log/slog"
+	"net/http"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Metrics collects the bot's counters, histograms and gauges and writes them
-// in the Prometheus text exposition format (version 0.0.4). It is safe for
-// concurrent use, and a nil *Metrics ignores every observation, so packages
-// may hold one without checking.
+// Metrics is the bot's Prometheus registry, served on /metrics by
+// github.com/prometheus/client_golang: the Go runtime and process
+// collectors (go_*, process_*), the command, delivery and HTTP families
+// below, and whatever other packages add through Counter, Histogram and
+// Register. It is safe for concurrent use, and a nil *Metrics ignores
+// every observation, so packages may hold one without checking.
 type Metrics struct {
-	mu         sync.Mutex
-	commands   map[[2]string]uint64 // command, result
-	durations  map[string]*histogram
-	deliveries map[[2]string]uint64 // platform, result
-	requests   map[[2]string]uint64 // route, code
-	gauges     map[string]gauge
+	reg          *prometheus.Registry
+	commands     *prometheus.CounterVec   // datosbot_commands_total{command,result}
+	durations    *prometheus.HistogramVec // datosbot_command_duration_seconds{command}
+	deliveries   *prometheus.CounterVec   // datosbot_deliveries_total{platform,result}
+	requests     *prometheus.CounterVec   // datosbot_http_requests_total{route,code}
+	httpDuration *prometheus.HistogramVec // datosbot_http_request_duration_seconds{route}
 }
 
-// DurationBuckets are the upper bounds, in seconds, of the command duration
-// histogram.
+// DurationBuckets are the upper bounds, in seconds, of the command and
+// HTTP duration histograms.
 var DurationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
 
-type histogram struct {
-	counts []uint64 // per bucket, not cumulative; the last is +Inf
-	sum    float64
-	count  uint64
-}
-
-type gauge struct {
-	help  string
-	value float64
-}
-
-// NewMetrics returns an empty set of metrics.
+// NewMetrics returns a registry with the runtime and process collectors and
+// the bot's own families, none observed yet.
 func NewMetrics() *Metrics {
-	return &Metrics{
-		commands:   make(map[[2]string]uint64),
-		durations:  make(map[string]*histogram),
-		deliveries: make(map[[2]string]uint64),
-		requests:   make(map[[2]string]uint64),
-		gauges:     make(map[string]gauge),
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "datosbot_commands_total",
+			Help: "Commands handled, by sub-command and result."}, []string{"command", "result"}),
+		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "datosbot_command_duration_seconds",
+			Help: "Time to answer a command, by sub-command.", Buckets: DurationBuckets}, []string{"command"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "datosbot_deliveries_total",
+			Help: "Delivery attempts of the bot's posts, by platform and result."}, []string{"platform", "result"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "datosbot_http_requests_total",
+			Help: "HTTP requests served, by route and status code."}, []string{"route", "code"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "datosbot_http_request_duration_seconds",
+			Help: "Time to answer an HTTP request, by route.", Buckets: DurationBuckets}, []string{"route"}),
 	}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.commands, m.durations, m.deliveries, m.requests, m.httpDuration)
+	return m
 }
 
 // ObserveCommand counts one command (by sub-command name and result, e.g.
@@ -57,19 +58,8 @@ func (m *Metrics) ObserveCommand(name, result string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.commands[[2]string{name, result}]++
-	h := m.durations[name]
-	if h == nil {
-		h = &histogram{counts: make([]uint64, len(DurationBuckets)+1)}
-		m.durations[name] = h
-	}
-	sec := d.Seconds()
-	i, _ := slices.BinarySearch(DurationBuckets, sec) // first bound >= sec
-	h.counts[i]++
-	h.sum += sec
-	h.count++
+	m.commands.WithLabelValues(name, result).Inc()
+	m.durations.WithLabelValues(name).Observe(d.Seconds())
 }
 
 // ObserveDelivery counts one delivery attempt of a bot post, by platform
@@ -78,186 +68,148 @@ func (m *Metrics) ObserveDelivery(platform, result string) {
 	if m == nil {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.deliveries[[2]string{platform, result}]++
+	m.deliveries.WithLabelValues(platform, result).Inc()
 }
 
-// ObserveHTTP counts one HTTP request by route pattern and status code.
-func (m *Metrics) ObserveHTTP(route string, code int) {
+// ObserveHTTP counts one HTTP request by route pattern and status code and
+// records how long it took.
+func (m *Metrics) ObserveHTTP(route string, code int, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.requests[[2]string{route, strconv.Itoa(code)}]++
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.httpDuration.WithLabelValues(route).Observe(d.Seconds())
 }
 
-var invalidNameChars = regexp.MustCompile(`[^a-zA-Z0-9_:]`)
-
-// SetGauge sets a gauge without labels, e.g. SetGauge("datosbot_outbox_size",
-// "Mensajes pendientes de entrega.", 12). Characters not allowed in a metric
-// name become underscores.
-func (m *Metrics) SetGauge(name, help string, v float64) {
+// Counter registers a counter family (name ending in _total) and returns
+// the function that adds one to the series of the given label values, in
+// the order of labels. Call it once per family while wiring and hand the
+// function to the package that counts, e.g.
+//
+//	portal.Config{Count: metrics.Counter("datosbot_portal_requests_total", "Portal requests, by result.", "result")}
+//
+// It panics when the name is taken or invalid, as a wiring mistake. On a
+// nil *Metrics it returns a function that does nothing.
+func (m *Metrics) Counter(name, help string, labels ...string) func(labelValues ...string) {
 	if m == nil {
-		return
+		return func(...string) {}
 	}
-	name = invalidNameChars.ReplaceAllString(name, "_")
-	if name == "" || name[0] >= '0' && name[0] <= '9' {
-		name = "_" + name
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.gauges[name] = gauge{help, v}
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	m.reg.MustRegister(c)
+	return func(values ...string) { c.WithLabelValues(values...).Inc() }
 }
 
-// WriteTo writes every metric in the Prometheus text format. Families are
-// sorted by name and series by label values, so the output is deterministic.
-func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
-	cw := &countWriter{w: bufio.NewWriter(w)}
-	if m != nil {
-		m.mu.Lock()
-		m.write(cw)
-		m.mu.Unlock()
+// Histogram registers a histogram family of durations in seconds (name
+// ending in _seconds; nil buckets means DurationBuckets) and returns the
+// function that records one duration in the series of the given label
+// values. Like Counter, it panics on a taken or invalid name.
+func (m *Metrics) Histogram(name, help string, buckets []float64, labels ...string) func(d time.Duration, labelValues ...string) {
+	if m == nil {
+		return func(time.Duration, ...string) {}
 	}
-	err := cw.w.(*bufio.Writer).Flush()
-	if cw.err != nil {
-		err = cw.err
+	if buckets == nil {
+		buckets = DurationBuckets
 	}
-	return cw.n, err
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
+	m.reg.MustRegister(h)
+	return func(d time.Duration, values ...string) { h.WithLabelValues(values...).Observe(d.Seconds()) }
 }
 
-// family is one metric family, written in name order.
-type family struct {
-	name string
-	fn   func(w io.Writer)
-}
-
-func (m *Metrics) write(w io.Writer) {
-	fams := []family{
-		{"datosbot_commands_total", func(w io.Writer) {
-			header(w, "datosbot_commands_total", "counter", "Commands handled, by sub-command and result.")
-			writeCounters(w, "datosbot_commands_total", []string{"command", "result"}, m.commands)
-		}},
-		{"datosbot_command_duration_seconds", func(w io.Writer) {
-			name := "datosbot_command_duration_seconds"
-			header(w, name, "histogram", "Time to answer a command, by sub-command.")
-			for _, cmd := range sortedKeys(m.durations) {
-				h := m.durations[cmd]
-				var cum uint64
-				for i, c := range h.counts {
-					cum += c
-					le := "+Inf"
-					if i < len(DurationBuckets) {
-						le = formatFloat(DurationBuckets[i])
-					}
-					sample(w, name+"_bucket", []string{"command", "le"}, []string{cmd, le}, strconv.FormatUint(cum, 10))
-				}
-				sample(w, name+"_sum", []string{"command"}, []string{cmd}, formatFloat(h.sum))
-				sample(w, name+"_count", []string{"command"}, []string{cmd}, strconv.FormatUint(h.count, 10))
-			}
-		}},
-		{"datosbot_deliveries_total", func(w io.Writer) {
-			header(w, "datosbot_deliveries_total", "counter", "Delivery attempts of the bot's posts, by platform and result.")
-			writeCounters(w, "datosbot_deliveries_total", []string{"platform", "result"}, m.deliveries)
-		}},
-		{"datosbot_http_requests_total", func(w io.Writer) {
-			header(w, "datosbot_http_requests_total", "counter", "HTTP requests served, by route and status code.")
-			writeCounters(w, "datosbot_http_requests_total", []string{"route", "code"}, m.requests)
-		}},
+// Register adds collectors of one's own (a gauge, a custom collector such
+// as Figures) to the registry. It fails when a name is taken.
+func (m *Metrics) Register(cs ...prometheus.Collector) error {
+	if m == nil {
+		return nil
 	}
-	for _, name := range sortedKeys(m.gauges) {
-		g := m.gauges[name]
-		fams = append(fams, family{name, func(w io.Writer) {
-			header(w, name, "gauge", g.help)
-			sample(w, name, nil, nil, formatFloat(g.value))
-		}})
-	}
-	slices.SortStableFunc(fams, func(a, b family) int { return strings.Compare(a.name, b.name) })
-	for i, f := range fams {
-		if i > 0 && f.name == fams[i-1].name {
-			continue // a gauge named like a built-in family (listed first) loses
+	for _, c := range cs {
+		if err := m.reg.Register(c); err != nil {
+			return err
 		}
-		f.fn(w)
 	}
+	return nil
 }
 
-func header(w io.Writer, name, typ, help string) {
-	io.WriteString(w, "# HELP "+name+" "+helpEscaper.Replace(help)+"\n")
-	io.WriteString(w, "# TYPE "+name+" "+typ+"\n")
+// Gatherer returns the registry, for tests and other exporters.
+func (m *Metrics) Gatherer() prometheus.Gatherer {
+	if m == nil {
+		return prometheus.NewRegistry()
+	}
+	return m.reg
 }
 
-func writeCounters(w io.Writer, name string, labels []string, series map[[2]string]uint64) {
-	keys := make([][2]string, 0, len(series))
-	for k := range series {
-		keys = append(keys, k)
+// Handler serves the registry in the format the scraper asks for. A
+// collector that fails (Redis unreachable for Figures) is logged and
+// left out; the other metrics are still served.
+func (m *Metrics) Handler(logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	slices.SortFunc(keys, func(a, b [2]string) int {
-		if c := strings.Compare(a[0], b[0]); c != 0 {
-			return c
-		}
-		return strings.Compare(a[1], b[1])
+	return promhttp.HandlerFor(m.Gatherer(), promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError,
+		ErrorLog:      slog.NewLogLogger(logger.With("component", "metrics").Handler(), slog.LevelWarn),
 	})
-	for _, k := range keys {
-		sample(w, name, labels, k[:], strconv.FormatUint(series[k], 10))
+}
+
+// Figure is one number that Figures reads at each scrape.
+type Figure struct {
+	Name    string // full metric name: datosbot_outbox_sent_total
+	Help    string
+	Counter bool // a cumulative count (its name ends in _total); else a gauge (a level now)
+}
+
+// Figures is a collector of numbers kept elsewhere and read at each
+// scrape, such as the outbox's counts in Redis, which are the same for
+// every replica: cumulative counts are exposed as counters, levels as
+// gauges. Register it with Metrics.Register.
+type Figures struct {
+	figures []Figure
+	descs   []*prometheus.Desc
+	read    func(ctx context.Context) (map[string]float64, error)
+	timeout time.Duration
+}
+
+// NewFigures returns a collector of figures whose values read returns by
+// Figure.Name; a figure read leaves out is not exposed. timeout bounds
+// each read (0 means 5 s, under Prometheus' default scrape timeout).
+func NewFigures(figures []Figure, timeout time.Duration, read func(ctx context.Context) (map[string]float64, error)) *Figures {
+	f := &Figures{figures: figures, read: read, timeout: timeout}
+	if f.timeout <= 0 {
+		f.timeout = 5 * time.Second
+	}
+	for _, fig := range figures {
+		f.descs = append(f.descs, prometheus.NewDesc(fig.Name, fig.Help, nil, nil))
+	}
+	return f
+}
+
+// Describe implements prometheus.Collector.
+func (f *Figures) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range f.descs {
+		ch <- d
 	}
 }
 
-var (
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
-)
-
-func sample(w io.Writer, name string, labels, values []string, value string) {
-	var b strings.Builder
-	b.WriteString(name)
-	if len(labels) > 0 {
-		b.WriteByte('{')
-		for i, l := range labels {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(l + `="` + labelEscaper.Replace(values[i]) + `"`)
+// Collect implements prometheus.Collector: one read per scrape.
+func (f *Figures) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	values, err := f.read(ctx)
+	if err != nil {
+		for _, d := range f.descs {
+			ch <- prometheus.NewInvalidMetric(d, err)
+			break // one error line per scrape is enough
 		}
-		b.WriteByte('}')
+		return
 	}
-	b.WriteString(" " + value + "\n")
-	io.WriteString(w, b.String())
-}
-
-func formatFloat(f float64) string {
-	switch {
-	case math.IsInf(f, +1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	case math.IsNaN(f):
-		return "NaN"
+	for i, fig := range f.figures {
+		v, ok := values[fig.Name]
+		if !ok {
+			continue
+		}
+		kind := prometheus.GaugeValue
+		if fig.Counter {
+			kind = prometheus.CounterValue
+		}
+		ch <- prometheus.MustNewConstMetric(f.descs[i], kind, v)
 	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-type countWriter struct {
-	w   io.Writer
-	n   int64
-	err error
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
-	}
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	c.err = err
-	return n, err
 }

@@ -1,66 +1,76 @@
 package httpapi_test
 
 import (
-	"bufio"
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
-	"regexp"
-	"strconv"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/datosbot/datosbot/httpapi"
 )
 
-var (
-	sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (\S+)$`)
-	commentRe  = regexp.MustCompile(`^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$`)
-)
-
-// parseExposition checks that text is valid Prometheus text format (every
-// line a HELP, TYPE or sample; a family's samples after its TYPE; no family
-// twice) and returns the samples by their name and labels.
-func parseExposition(t *testing.T, text string) map[string]float64 {
+// scrape answers GET /metrics on h and returns the text exposition parsed
+// by Prometheus' own parser, by family name.
+func scrape(t *testing.T, h http.Handler) (map[string]familyView, string) {
 	t.Helper()
-	samples := map[string]float64{}
-	types := map[string]string{}
-	current := ""
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for sc.Scan() {
-		line := sc.Text()
-		if m := commentRe.FindStringSubmatch(line); m != nil {
-			if m[1] == "TYPE" {
-				if _, dup := types[m[2]]; dup {
-					t.Errorf("family %s declared twice", m[2])
-				}
-				types[m[2]], current = m[3], m[2]
-			}
-			continue
-		}
-		m := sampleLine.FindStringSubmatch(line)
-		if m == nil {
-			t.Errorf("invalid exposition line %q", line)
-			continue
-		}
-		base := m[1]
-		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-			if types[current] == "histogram" && base == current+suffix {
-				base = current
-			}
-		}
-		if base != current {
-			t.Errorf("sample %q outside its family (current %s)", line, current)
-		}
-		v, err := strconv.ParseFloat(strings.Replace(m[3], "+Inf", "Inf", 1), 64)
-		if err != nil {
-			t.Errorf("line %q: value: %v", line, err)
-		}
-		samples[m[1]+m[2]] = v
+	w := do(t, h, "GET", "/metrics", "", nil)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET /metrics = %d: %s", w.Code, w.Body)
 	}
-	return samples
+	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type = %q; want the Prometheus text format", ct)
+	}
+	text := w.Body.String()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("the exposition does not parse: %v\n%s", err, text)
+	}
+	out := map[string]familyView{}
+	for name, f := range fams {
+		v := familyView{typ: f.GetType().String(), series: map[string]float64{}}
+		for _, m := range f.Metric {
+			var labels []string
+			for _, l := range m.Label {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			key := strings.Join(labels, ",")
+			switch {
+			case m.Counter != nil:
+				v.series[key] = m.Counter.GetValue()
+			case m.Gauge != nil:
+				v.series[key] = m.Gauge.GetValue()
+			case m.Histogram != nil:
+				v.series[key] = float64(m.Histogram.GetSampleCount())
+				v.series[key+",sum"] = m.Histogram.GetSampleSum()
+				for _, b := range m.Histogram.Bucket {
+					v.series[fmt.Sprintf("%s,le=%g", key, b.GetUpperBound())] = float64(b.GetCumulativeCount())
+				}
+			}
+		}
+		out[name] = v
+	}
+	return out, text
+}
+
+// familyView is one family: its type and its values by label pairs
+// ("command=anunciar,result=ok"); a histogram's count is under its labels,
+// its sum under "…,sum" and its buckets under "…,le=<bound>".
+type familyView struct {
+	typ    string
+	series map[string]float64
 }
 
 func TestMetricsExposition(t *testing.T) {
@@ -73,79 +83,166 @@ func TestMetricsExposition(t *testing.T) {
 	m.ObserveDelivery("slack", "ok")
 	m.ObserveDelivery("telegram", "retry")
 	m.ObserveDelivery(`we"ird\pla`+"\ntform", "ok")
-	m.SetGauge("datosbot_outbox_size", "Mensajes pendientes\nde entrega.", 12)
-	m.SetGauge("datosbot_outbox_size", "Mensajes pendientes\nde entrega.", 5)
-	m.SetGauge("bad name-1", "x", 1.5)
-
-	var b strings.Builder
-	if _, err := m.WriteTo(&b); err != nil {
-		t.Fatal(err)
-	}
-	text := b.String()
-	got := parseExposition(t, text)
+	h := newServer(t, openStore(t), func(c *httpapi.Config) { c.Metrics = m })
+	do(t, h, "GET", "/healthz", "", nil)
+	got, text := scrape(t, h)
 
 	for _, tt := range []struct {
-		series string
-		want   float64
+		family, series string
+		want           float64
 	}{
-		{`datosbot_commands_total{command="anunciar",result="ok"}`, 2},
-		{`datosbot_commands_total{command="anunciar",result="invalid"}`, 1},
-		{`datosbot_commands_total{command="estado",result="ok"}`, 1},
-		{`datosbot_command_duration_seconds_bucket{command="anunciar",le="0.005"}`, 1},
-		{`datosbot_command_duration_seconds_bucket{command="anunciar",le="0.025"}`, 1},
-		{`datosbot_command_duration_seconds_bucket{command="anunciar",le="0.05"}`, 2},
-		{`datosbot_command_duration_seconds_bucket{command="anunciar",le="0.1"}`, 3},
-		{`datosbot_command_duration_seconds_bucket{command="anunciar",le="5"}`, 3},
-		{`datosbot_command_duration_seconds_bucket{command="anunciar",le="+Inf"}`, 3},
-		{`datosbot_command_duration_seconds_count{command="anunciar"}`, 3},
-		{`datosbot_command_duration_seconds_sum{command="anunciar"}`, 0.143},
-		{`datosbot_command_duration_seconds_bucket{command="estado",le="5"}`, 0},
-		{`datosbot_command_duration_seconds_bucket{command="estado",le="+Inf"}`, 1},
-		{`datosbot_deliveries_total{platform="slack",result="ok"}`, 2},
-		{`datosbot_deliveries_total{platform="telegram",result="retry"}`, 1},
-		{`datosbot_deliveries_total{platform="we\"ird\\pla\ntform",result="ok"}`, 1},
-		{`datosbot_outbox_size`, 5},
-		{`bad_name_1`, 1.5},
+		{"datosbot_commands_total", "command=anunciar,result=ok", 2},
+		{"datosbot_commands_total", "command=anunciar,result=invalid", 1},
+		{"datosbot_commands_total", "command=estado,result=ok", 1},
+		{"datosbot_command_duration_seconds", "command=anunciar,le=0.005", 1},
+		{"datosbot_command_duration_seconds", "command=anunciar,le=0.025", 1},
+		{"datosbot_command_duration_seconds", "command=anunciar,le=0.05", 2},
+		{"datosbot_command_duration_seconds", "command=anunciar,le=0.1", 3},
+		{"datosbot_command_duration_seconds", "command=anunciar,le=5", 3},
+		{"datosbot_command_duration_seconds", "command=anunciar", 3},
+		{"datosbot_command_duration_seconds", "command=anunciar,sum", 0.143},
+		{"datosbot_command_duration_seconds", "command=estado,le=5", 0},
+		{"datosbot_command_duration_seconds", "command=estado", 1},
+		{"datosbot_deliveries_total", "platform=slack,result=ok", 2},
+		{"datosbot_deliveries_total", "platform=telegram,result=retry", 1},
+		{"datosbot_deliveries_total", "platform=we\"ird\\pla\ntform,result=ok", 1},
 	} {
-		v, ok := got[tt.series]
+		v, ok := got[tt.family].series[tt.series]
 		if !ok {
-			t.Errorf("series %s missing from\n%s", tt.series, text)
+			t.Errorf("%s{%s} missing from\n%s", tt.family, tt.series, text)
 			continue
 		}
 		if math.Abs(v-tt.want) > 1e-9 {
-			t.Errorf("%s = %v; want %v", tt.series, v, tt.want)
+			t.Errorf("%s{%s} = %v; want %v", tt.family, tt.series, v, tt.want)
 		}
 	}
-
-	buckets := 0
-	for series := range got {
-		if strings.HasPrefix(series, `datosbot_command_duration_seconds_bucket{command="anunciar"`) {
-			buckets++
-		}
-	}
-	if buckets != len(httpapi.DurationBuckets)+1 {
-		t.Errorf("anunciar has %d buckets; want %d", buckets, len(httpapi.DurationBuckets)+1)
-	}
-	for _, line := range []string{
-		"# TYPE datosbot_commands_total counter",
-		"# TYPE datosbot_command_duration_seconds histogram",
-		"# TYPE datosbot_outbox_size gauge",
-		`# HELP datosbot_outbox_size Mensajes pendientes\nde entrega.`,
+	for name, typ := range map[string]string{
+		"datosbot_commands_total":                "COUNTER",
+		"datosbot_command_duration_seconds":      "HISTOGRAM",
+		"datosbot_deliveries_total":              "COUNTER",
+		"datosbot_http_requests_total":           "COUNTER",
+		"datosbot_http_request_duration_seconds": "HISTOGRAM",
+		"go_goroutines":                          "GAUGE",
+		"go_gc_duration_seconds":                 "SUMMARY",
+		"process_cpu_seconds_total":              "COUNTER",
+		"process_resident_memory_bytes":          "GAUGE",
 	} {
-		if !strings.Contains(text, line+"\n") {
-			t.Errorf("exposition lacks %q", line)
+		if f, ok := got[name]; !ok || f.typ != typ {
+			t.Errorf("family %s: type %q, want %s", name, f.typ, typ)
 		}
 	}
+}
 
-	var again strings.Builder
-	m.WriteTo(&again)
-	if again.String() != text {
-		t.Errorf("second exposition differs from the first")
+// TestMetricsLint runs Prometheus' own linter (what promtool check metrics
+// runs) over a registry with every family observed, the figures of a
+// custom collector and families other packages register.
+func TestMetricsLint(t *testing.T) {
+	m := populated(t)
+	problems, err := testutil.GatherAndLint(m.Gatherer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestPromtoolCheckMetrics feeds a real scrape to promtool when it is
+// installed (scripts/test.sh installs it and also checks a scrape of the
+// running binary).
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("DATOSBOT_REQUIRE_PROMTOOL") != "" {
+			t.Fatal("promtool is not on PATH")
+		}
+		t.Skip("promtool is not installed (scripts/test.sh installs it)")
+	}
+	m := populated(t)
+	h := newServer(t, openStore(t), func(c *httpapi.Config) { c.Metrics = m })
+	do(t, h, "GET", "/healthz", "", nil)
+	w := do(t, h, "GET", "/metrics", "", nil)
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(w.Body.Bytes())
+	if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// populated returns metrics with every built-in family observed, a Figures
+// collector and families registered through Counter and Histogram.
+func populated(t *testing.T) *httpapi.Metrics {
+	t.Helper()
+	m := httpapi.NewMetrics()
+	m.ObserveCommand("estado", "ok", time.Millisecond)
+	m.ObserveDelivery("slack", "ok")
+	m.ObserveHTTP("GET /healthz", 200, time.Millisecond)
+	count := m.Counter("datosbot_portal_requests_total", "Portal requests, by result.", "result")
+	count("ok")
+	observe := m.Histogram("datosbot_evidence_fetch_duration_seconds", "Time to fetch a publication.", nil, "result")
+	observe(30*time.Millisecond, "verificada")
+	figs := httpapi.NewFigures([]httpapi.Figure{
+		{Name: "datosbot_test_queued", Help: "Items waiting."},
+		{Name: "datosbot_test_sent_total", Help: "Items sent.", Counter: true},
+	}, 0, func(ctx context.Context) (map[string]float64, error) {
+		return map[string]float64{"datosbot_test_queued": 3, "datosbot_test_sent_total": 12}, nil
+	})
+	if err := m.Register(figs); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestFigures(t *testing.T) {
+	m := httpapi.NewMetrics()
+	var mu sync.Mutex
+	sent, fail := 0.0, false
+	figs := httpapi.NewFigures([]httpapi.Figure{
+		{Name: "datosbot_test_queued", Help: "Items waiting."},
+		{Name: "datosbot_test_sent_total", Help: "Items sent.", Counter: true},
+	}, 0, func(ctx context.Context) (map[string]float64, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			return nil, errors.New("redis down")
+		}
+		sent += 5
+		return map[string]float64{"datosbot_test_queued": 2, "datosbot_test_sent_total": sent}, nil
+	})
+	if err := m.Register(figs); err != nil {
+		t.Fatal(err)
+	}
+	h := newServer(t, openStore(t), func(c *httpapi.Config) { c.Metrics = m })
+
+	// Each scrape reads the figures again.
+	scrape(t, h)
+	got, _ := scrape(t, h)
+	if f := got["datosbot_test_sent_total"]; f.typ != "COUNTER" || f.series[""] != 10 {
+		t.Errorf("datosbot_test_sent_total = %+v, want a counter at 10 after two reads", f)
+	}
+	if f := got["datosbot_test_queued"]; f.typ != "GAUGE" || f.series[""] != 2 {
+		t.Errorf("datosbot_test_queued = %+v, want a gauge at 2", f)
+	}
+	// A failing read leaves its figures out; everything else is served.
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	got, text := scrape(t, h)
+	if _, ok := got["datosbot_test_sent_total"]; ok {
+		t.Errorf("figures served although their read failed:\n%s", text)
+	}
+	if _, ok := got["go_goroutines"]; !ok {
+		t.Errorf("a failing collector hid the other metrics:\n%s", text)
+	}
+	// A name taken twice is refused.
+	if err := m.Register(httpapi.NewFigures([]httpapi.Figure{{Name: "datosbot_test_queued", Help: "x"}}, 0, nil)); err == nil {
+		t.Error("registering datosbot_test_queued twice succeeded")
 	}
 }
 
 func TestMetricsConcurrent(t *testing.T) {
 	m := httpapi.NewMetrics()
+	h := newServer(t, openStore(t), func(c *httpapi.Config) { c.Metrics = m })
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)
@@ -154,19 +251,18 @@ func TestMetricsConcurrent(t *testing.T) {
 			for j := range 100 {
 				m.ObserveCommand(fmt.Sprint("c", i%2), "ok", time.Duration(j)*time.Millisecond)
 				m.ObserveDelivery("slack", "ok")
-				m.SetGauge("datosbot_outbox_size", "x", float64(j))
-				m.WriteTo(new(strings.Builder))
+				if j%25 == 0 {
+					do(t, h, "GET", "/metrics", "", nil)
+				}
 			}
 		}()
 	}
 	wg.Wait()
-	var b strings.Builder
-	m.WriteTo(&b)
-	got := parseExposition(t, b.String())
-	if v := got[`datosbot_deliveries_total{platform="slack",result="ok"}`]; v != 800 {
+	got, _ := scrape(t, h)
+	if v := got["datosbot_deliveries_total"].series["platform=slack,result=ok"]; v != 800 {
 		t.Errorf("deliveries = %v; want 800", v)
 	}
-	if v := got[`datosbot_command_duration_seconds_count{command="c0"}`]; v != 400 {
+	if v := got["datosbot_command_duration_seconds"].series["command=c0"]; v != 400 {
 		t.Errorf("c0 count = %v; want 400", v)
 	}
 }
@@ -175,11 +271,14 @@ func TestNilMetrics(t *testing.T) {
 	var m *httpapi.Metrics
 	m.ObserveCommand("x", "ok", time.Second)
 	m.ObserveDelivery("slack", "ok")
-	m.ObserveHTTP("/x", 200)
-	m.SetGauge("g", "h", 1)
-	var b strings.Builder
-	if _, err := m.WriteTo(&b); err != nil || b.Len() != 0 {
-		t.Errorf("nil Metrics wrote %q, %v; want nothing", b.String(), err)
+	m.ObserveHTTP("/x", 200, time.Second)
+	m.Counter("datosbot_x_total", "x", "a")("b")
+	m.Histogram("datosbot_x_seconds", "x", nil)(time.Second)
+	if err := m.Register(httpapi.NewFigures(nil, 0, nil)); err != nil {
+		t.Errorf("Register on nil Metrics = %v", err)
+	}
+	if fams, err := m.Gatherer().Gather(); err != nil || len(fams) != 0 {
+		t.Errorf("nil Metrics gathered %d families, %v; want none", len(fams), err)
 	}
 }
 
@@ -191,22 +290,16 @@ func TestMetricsEndpoint(t *testing.T) {
 	do(t, h, "GET", "/api/v1/institutions", "", nil)
 	do(t, h, "GET", "/no/such/path", "", nil)
 
-	w := do(t, h, "GET", "/metrics", "", nil)
-	if w.Code != http.StatusOK {
-		t.Fatalf("GET /metrics = %d", w.Code)
-	}
-	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
-		t.Errorf("Content-Type = %q; want the Prometheus text format", ct)
-	}
-	got := parseExposition(t, w.Body.String())
-	for _, series := range []string{
-		`datosbot_deliveries_total{platform="telegram",result="ok"}`,
-		`datosbot_http_requests_total{route="GET /healthz",code="200"}`,
-		`datosbot_http_requests_total{route="GET /api/v1/institutions",code="401"}`,
-		`datosbot_http_requests_total{route="unmatched",code="404"}`,
+	got, text := scrape(t, h)
+	for _, tt := range []struct{ family, series string }{
+		{"datosbot_deliveries_total", "platform=telegram,result=ok"},
+		{"datosbot_http_requests_total", "code=200,route=GET /healthz"},
+		{"datosbot_http_requests_total", "code=401,route=GET /api/v1/institutions"},
+		{"datosbot_http_requests_total", "code=404,route=unmatched"},
+		{"datosbot_http_request_duration_seconds", "route=GET /healthz"},
 	} {
-		if got[series] != 1 {
-			t.Errorf("%s = %v; want 1 in\n%s", series, got[series], w.Body)
+		if got[tt.family].series[tt.series] != 1 {
+			t.Errorf("%s{%s} = %v; want 1 in\n%s", tt.family, tt.series, got[tt.family].series[tt.series], text)
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/datosbot/datosbot"
 )
 
-// Sender posts one message through its platform. bot.Bot.Deliver
+// Sender posts one message through its platform. bot.Router.Deliver
 // implements it. It returns *datosbot.RateLimitError when the platform asks
 // to wait, *datosbot.PermanentError when the post can never succeed and
 // *datosbot.ChannelMovedError when the chat changed its id; any other

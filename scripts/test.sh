@@ -14,6 +14,14 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
   else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; fi
 fi
 
+# promtool (Debian's prometheus package) checks a scrape of /metrics.
+if ! command -v promtool >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
+  echo "== installing promtool"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq prometheus curl >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq prometheus curl >/dev/null; fi
+fi
+export DATOSBOT_REQUIRE_PROMTOOL=1 # the Go tests that run promtool fail instead of skipping
+
 # A port of our own, so that a Redis already running (or another test run)
 # is never touched.
 port=${DATOSBOT_TEST_REDIS_PORT:-}
@@ -37,5 +45,20 @@ go test -race -count=1 ./...
 echo "== go test -race (real redis-server on 127.0.0.1:$port)"
 DATOSBOT_TEST_REDIS_URL="redis://127.0.0.1:$port/0" go test -race -count=1 ./...
 echo "== build (as the Dockerfile does)"
-CGO_ENABLED=0 go build -trimpath -o /dev/null ./cmd/datosbot
+CGO_ENABLED=0 go build -trimpath -o "$dir/datosbot" ./cmd/datosbot
+
+echo "== promtool check metrics (a scrape of the binary on the real redis-server)"
+for _ in $(seq 50); do
+  http_port=$((20000 + RANDOM % 20000))
+  curl -s "http://127.0.0.1:$http_port/" >/dev/null 2>&1 || break
+done
+REDIS_URL="redis://127.0.0.1:$port/15" DATOSBOT_ADDR="127.0.0.1:$http_port" DATOSBOT_CONSOLE=0 \
+  "$dir/datosbot" >"$dir/bot.log" 2>&1 &
+bot_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$http_port/healthz" >/dev/null
+curl -sf "http://127.0.0.1:$http_port/metrics" >"$dir/metrics.txt" || { kill "$bot_pid"; cat "$dir/bot.log"; exit 1; }
+kill "$bot_pid"; wait "$bot_pid" 2>/dev/null || true
+grep -q '^datosbot_outbox_sent_total ' "$dir/metrics.txt" || { echo "the scrape lacks the outbox figures:"; cat "$dir/metrics.txt"; exit 1; }
+promtool check metrics <"$dir/metrics.txt"
 echo "== all tests passed"

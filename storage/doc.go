@@ -9,10 +9,12 @@
 // # Redis URL forms
 //
 // Config.URL (REDIS_URL) takes one of these forms; the scheme is redis://
-// for plain TCP or rediss:// for TLS:
+// for plain TCP, rediss:// for TLS or unix:// for a local socket:
 //
 //	redis://[user:password@]host:6379[/db][?options]
 //	    one server.
+//	unix://[user:password@]/path/to/redis.sock[?db=N&options]
+//	    one server on a unix socket.
 //	redis://[user:password@]host1:7000,host2:7001,host3:7002[?options]
 //	    a Redis Cluster: two or more comma-separated seed nodes (db must be 0).
 //	redis://[user:password@]host:7000?cluster=true
@@ -22,13 +24,16 @@
 //	    password are the primary's, sentinel_username and sentinel_password
 //	    those of the sentinels.
 //
-// Options (all optional): master_name, cluster (true/false),
-// sentinel_username, sentinel_password, client_name, pool_size,
-// max_retries, dial_timeout, read_timeout and write_timeout (Go durations
-// such as 3s or 500ms). An unknown option is an error, so that a typo does
-// not go unnoticed. The form is translated into go-redis' UniversalOptions,
-// whose NewUniversalClient picks the client: master_name → Sentinel; two or
-// more hosts or cluster=true → Cluster; otherwise a single node.
+// go-redis' own parsers read them (ParseURL for one server, ParseClusterURL,
+// ParseFailoverURL); parseURL only turns the comma-separated hosts into their
+// addr= options, drops cluster=, and swaps a Sentinel URL's credentials into
+// the places ParseFailoverURL expects. So the options are those parsers'
+// (their doc lists them): master_name, sentinel_username and
+// sentinel_password (Sentinel only), client_name, pool_size, max_retries,
+// dial_timeout, read_timeout and write_timeout (Go durations such as 3s or
+// 500ms, or plain seconds), among others. An unknown option is an error, so
+// that a typo does not go unnoticed; CheckURL finds every such error at
+// configuration, without connecting.
 //
 // # Errors
 //

@@ -87,7 +87,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, datosbot.Errorf(datosbot.EINVALID, "REDIS_URL no es válida: %v. Use por ejemplo redis://host:6379/0.", err)
 	}
-	s.rdb = redis.NewUniversalClient(opts)
+	s.rdb = opts.client()
 	if err := s.Ping(ctx); err != nil {
 		s.rdb.Close()
 		return nil, err

@@ -33,7 +33,7 @@ type deliveryRig struct {
 	clock   *fakeclock.Clock
 	store   *storagetest.Store
 	adapter *Adapter
-	bot     *bot.Bot
+	router  *bot.Router
 	outbox  *reminders.Outbox
 }
 
@@ -49,8 +49,8 @@ func newDeliveryRig(t *testing.T, apiURL string, unidad datosbot.ChannelID) *del
 		t.Fatal(err)
 	}
 	r.adapter = a
-	r.bot = bot.New(bot.Config{Adapters: []bot.Adapter{a}, Logger: quiet})
-	r.outbox = reminders.NewOutbox(reminders.OutboxConfig{Store: r.store, Sender: r.bot, Now: r.clock.Now,
+	r.router = bot.NewRouter(a)
+	r.outbox = reminders.NewOutbox(reminders.OutboxConfig{Store: r.store, Sender: r.router, Now: r.clock.Now,
 		UnidadChannel: unidad, Logger: quiet})
 	return r
 }

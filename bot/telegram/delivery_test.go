@@ -37,7 +37,7 @@ func newDeliveryRig(t *testing.T, f *fakeAPI, follow bool) *deliveryRig {
 	r := &deliveryRig{clock: fakeclock.New(deliveryT0)}
 	r.store = storagetest.Open(t, r.clock.Now)
 	a, _ := newAdapter(t, f, Config{})
-	b := bot.New(bot.Config{Adapters: []bot.Adapter{a}})
+	b := bot.NewRouter(a)
 	cfg := reminders.OutboxConfig{Store: r.store, Sender: b, Now: r.clock.Now}
 	if follow {
 		cfg.OnMove = func(ctx context.Context, from, to datosbot.ChannelID) error {

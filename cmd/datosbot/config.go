@@ -10,6 +10,7 @@ import (
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/reminders"
+	"github.com/datosbot/datosbot/storage"
 )
 
 // Config is the bot's configuration, read from the environment (DESIGN
@@ -87,9 +88,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.DataFile = "datosbot-data.json"
 	}
 	if c.RedisURL != "" {
-		u, err := url.Parse(c.RedisURL)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || u.Host == "" && u.Scheme != "unix" {
-			return c, bad("REDIS_URL", "use redis://[:contraseña@]servidor:6379/0 o rediss://… (el valor no se muestra por si contiene una contraseña)")
+		if err := storage.CheckURL(c.RedisURL); err != nil {
+			return c, bad("REDIS_URL", "%v; use por ejemplo redis://[:contraseña@]servidor:6379/0 (el valor no se muestra por si contiene una contraseña)", err)
 		}
 	}
 	tz := get("DATOSBOT_TZ")

@@ -311,6 +311,26 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 			t.Errorf("%s: error leaks a secret: %q", name, msg)
 		}
 	}
+	// REDIS_URL is read by go-redis' parsers at configuration: a form that
+	// would fail at the first connection stops the start here.
+	for raw, ok := range map[string]bool{
+		"redis://127.0.0.1:6379/0":                      true,
+		"unix:///run/redis/redis.sock?db=1":             true,
+		"redis://a:7000,b:7001":                         true,
+		"redis://s1:26379,s2:26379?master_name=primary": true,
+		"unix://":                       false,
+		"redis://a:7000,b:7001/2":       false,
+		"redis://h?dial_timeout=pronto": false,
+		"redis://h?pool=3":              false,
+	} {
+		_, err := LoadConfig(env(map[string]string{"REDIS_URL": raw}))
+		if ok && err != nil {
+			t.Errorf("REDIS_URL=%s refused: %v", raw, err)
+		}
+		if !ok && (err == nil || !strings.HasPrefix(err.Error(), "configuración inválida: REDIS_URL: ")) {
+			t.Errorf("REDIS_URL=%s: error %v, want a configuration error naming REDIS_URL", raw, err)
+		}
+	}
 	cfg, err := LoadConfig(env(nil))
 	if err != nil || !cfg.Console || cfg.Addr != ":8080" || cfg.GraceDays != 5 || cfg.Loc.String() != "America/Mexico_City" {
 		t.Errorf("defaults = %+v, %v", cfg, err)
@@ -351,7 +371,8 @@ func TestReminderDrill(t *testing.T) {
 	if n := strings.Count(c.out.String(), "[bot → #canal-inegi]"); n != 1 {
 		t.Errorf("canal-inegi got %d posts, want exactly one reminder", n)
 	}
-	// /metrics shows the outbox's figures: the reminder and the notice sent.
+	// /metrics shows the outbox's figures: the reminder and the notice sent,
+	// cumulative counts as counters, the queue's level as gauges.
 	var metrics string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Get("http://" + c.m.Addr() + "/metrics")
@@ -360,12 +381,14 @@ func TestReminderDrill(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if metrics = string(b); strings.Contains(metrics, "\ndatosbot_outbox_sent 2\n") {
+		if metrics = string(b); strings.Contains(metrics, "\ndatosbot_outbox_sent_total 2\n") {
 			break
 		}
 	}
-	for _, want := range []string{"\ndatosbot_outbox_sent 2\n", "\ndatosbot_outbox_queued 0\n", "\ndatosbot_outbox_failed 0\n",
-		"\ndatosbot_outbox_uncertain 0\n", "# TYPE datosbot_outbox_in_flight gauge"} {
+	for _, want := range []string{"\ndatosbot_outbox_sent_total 2\n", "\ndatosbot_outbox_queued 0\n", "\ndatosbot_outbox_failed_total 0\n",
+		"\ndatosbot_outbox_uncertain_total 0\n", "# TYPE datosbot_outbox_in_flight gauge", "# TYPE datosbot_outbox_sent_total counter",
+		"# TYPE datosbot_commands_total counter", "\ndatosbot_commands_total{command=\"anunciar\",result=\"ok\"} 1\n",
+		"# TYPE go_goroutines gauge", "# TYPE process_cpu_seconds_total counter"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q:\n%s", strings.TrimSpace(want), metrics)
 		}

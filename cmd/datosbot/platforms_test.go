@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -132,4 +134,50 @@ func TestSlackRejectedTokenStopsStart(t *testing.T) {
 		t.Fatalf("Start with Slack unreachable: %v", err)
 	}
 	m.Close()
+}
+
+// TestFailedStartClosesTheStore checks that whichever step of the start
+// fails, the store is closed: in embedded mode closing saves the state
+// file, so the file exists after the failure.
+func TestFailedStartClosesTheStore(t *testing.T) {
+	slackRejects := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":false,"error":"invalid_auth"}`)
+	}))
+	defer slackRejects.Close()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		wantErr string
+	}{
+		{"address in use", map[string]string{"DATOSBOT_ADDR": busy.Addr().String()}, "DATOSBOT_ADDR"},
+		{"slack rejects the token", map[string]string{"DATOSBOT_ADDR": "127.0.0.1:0", "SLACK_BOT_TOKEN": "xoxb-revoked",
+			"SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5", "SLACK_API_URL": slackRejects.URL}, "SLACK_BOT_TOKEN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "state.json")
+			tt.vars["DATOSBOT_DATA_FILE"] = file
+			cfg, err := LoadConfig(env(tt.vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Start(context.Background(), cfg, strings.NewReader(""), io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err == nil {
+				m.Close()
+				t.Fatal("Start succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Start error = %q, want it to name %s", err, tt.wantErr)
+			}
+			if _, err := os.Stat(file); err != nil {
+				t.Errorf("after the failed start the state file is missing (%v): the store was not closed", err)
+			}
+		})
+	}
 }

@@ -92,11 +92,26 @@ type Main struct {
 // returns without waiting; Close stops everything and saves the embedded
 // state.
 func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, logger *slog.Logger) (*Main, error) {
-	now := cfg.Clock()
-	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: now, Logger: logger})
+	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: cfg.Clock(), Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("no se pudo abrir el almacenamiento: %w", err)
 	}
+	m, err := start(ctx, cfg, store, stdin, stdout, logger)
+	if err != nil {
+		// The one place a failed start closes the store (and saves the
+		// embedded state), whatever step failed.
+		store.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return m, nil
+}
+
+// start wires the parts in the order they depend on each other: adapters,
+// the router over them, the outbox delivering through the router, the
+// commands posting through the outbox, and last the runtime answering the
+// adapters' commands.
+func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reader, stdout io.Writer, logger *slog.Logger) (*Main, error) {
+	now := cfg.Clock()
 	m := &Main{Config: cfg, Store: store, log: logger, done: make(chan struct{})}
 
 	var adapters []bot.Adapter
@@ -114,12 +129,10 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 		sl, err := slack.New(slack.Config{BotToken: cfg.SlackBotToken, SigningSecret: cfg.SlackSigningSecret,
 			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger})
 		if err != nil {
-			store.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("configuración inválida: SLACK_BOT_TOKEN: %v", err)
 		}
 		// A token Slack rejects stops the start; an unreachable Slack does not.
 		if err := sl.CheckToken(ctx); err != nil {
-			store.Close(context.WithoutCancel(ctx))
 			return nil, err
 		}
 		adapters = append(adapters, sl)
@@ -127,6 +140,7 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 
 	var tg *telegram.Adapter
 	if cfg.Telegram() {
+		var err error
 		tg, err = telegram.New(ctx, telegram.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
 			WebhookSecret: cfg.TelegramWebhookSecret, WebhookURL: cfg.TelegramWebhookURL,
 			Deduper: store, Lease: store, Holder: replicaID(), Logger: logger,
@@ -136,35 +150,31 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 				}
 			}})
 		if err != nil {
-			store.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %v", err)
 		}
 		adapters = append(adapters, tg)
 	}
 
 	metrics := httpapi.NewMetrics()
-	var poster poster
-	failures := &deliveryFailures{}
-	m.Service = commands.New(commands.Config{
-		Store: store, Poster: &poster, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
-		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
-		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, failures), EvidenceChecks: cfg.Evidence.On,
-	})
-	camps := commands.RegisterCampaigns(m.Service, store)
-	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, CommandName: m.Service.CommandName,
-		Metrics: metrics, Logger: logger})
-
 	// Every post of the bot (publicar, campaigns, reminders, summaries)
 	// goes through the durable outbox, delivered by the adapters.
-	m.Outbox = reminders.NewOutbox(reminders.OutboxConfig{Store: store, Sender: m.Bot, Now: now,
+	m.Outbox = reminders.NewOutbox(reminders.OutboxConfig{Store: store, Sender: bot.NewRouter(adapters...), Now: now,
 		UnidadChannel: cfg.UnidadChannel, Logger: logger,
 		OnMove: func(ctx context.Context, from, to datosbot.ChannelID) error {
 			return store.MoveChannel(ctx, from, to, "sistema")
 		},
 		Observe: func(p datosbot.Platform, result string) { metrics.ObserveDelivery(string(p), result) },
 	})
-	poster.Poster = m.Outbox
-	failures.outbox = m.Outbox
+	m.Service = commands.New(commands.Config{
+		Store: store, Poster: m.Outbox, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
+		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
+		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, m.Outbox), Metrics: metrics,
+		EvidenceChecks: cfg.Evidence.On,
+	})
+	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
+	if err := metrics.Register(outboxCollector(m.Outbox)); err != nil {
+		return nil, err
+	}
 	if cfg.Evidence.On {
 		m.Evidence = newEvidenceWorker(cfg, now, store, m.Outbox, nil, logger)
 	}
@@ -177,15 +187,15 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 				return err
 			}
 			return m.Bot.Ready()
-		}, Collect: m.collectOutbox})
+		}})
 	mux := http.NewServeMux()
 	api.Routes(mux)
-	api.CampaignRoutes(mux, camps)
+	api.CampaignRoutes(mux, m.Service.Campaigns())
 	m.Bot.Routes(mux)
 
+	var err error
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		store.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("configuración inválida: DATOSBOT_ADDR: no se puede escuchar en %s: %v", cfg.Addr, err)
 	}
 	m.server = &http.Server{Handler: api.Instrument(mux), ReadHeaderTimeout: 10 * time.Second,
@@ -221,35 +231,6 @@ func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, l
 	return m, nil
 }
 
-// collectOutbox publishes the outbox's figures, read from the store and so
-// the same for every replica, as gauges on /metrics.
-func (m *Main) collectOutbox(ctx context.Context, metrics *httpapi.Metrics) error {
-	st, err := m.Outbox.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	for _, g := range []struct {
-		name, help string
-		v          int64
-	}{
-		{"queued", "Posts waiting in the outbox.", st.Queued},
-		{"in_flight", "Posts being delivered now.", st.InFlight},
-		{"enqueued", "Posts accepted by the outbox since the store was created.", st.Enqueued},
-		{"duplicates", "Posts skipped because their key was already enqueued or sent.", st.Duplicates},
-		{"sent", "Posts delivered.", st.Sent},
-		{"retried", "Transient delivery failures retried.", st.Retried},
-		{"rate_limited", "Posts the platform asked to delay (429).", st.RateLimited},
-		{"moved", "Posts redirected to a chat's new id.", st.Moved},
-		{"failed", "Posts given up: permanent errors or too many attempts.", st.Failed},
-		{"recovered", "Claims whose lease expired (a replica died or stalled).", st.Recovered},
-		{"uncertain", "Posts that may have gone out twice (crash between the platform's answer and the record).", st.Uncertain},
-		{"repeated", "Posts recorded twice: certain repeats.", st.Repeated},
-	} {
-		metrics.SetGauge("datosbot_outbox_"+g.name, g.help+" Across replicas.", float64(g.v))
-	}
-	return nil
-}
-
 // Addr returns the address the HTTP server listens on.
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
@@ -266,10 +247,6 @@ func (m *Main) Close() error {
 	}
 	return errors.Join(err, m.Store.Close(ctx))
 }
-
-// poster forwards to the runtime once it exists (the commands service and
-// the runtime refer to each other).
-type poster struct{ commands.Poster }
 
 // replicaID names this process among replicas (the Telegram polling lease).
 func replicaID() string {
@@ -328,8 +305,8 @@ func importState(ctx context.Context, cfg Config, args []string, logger *slog.Lo
 		return err
 	}
 	if err := importSnapshot(ctx, store, b); err != nil {
-		store.Close(ctx)
-		return fmt.Errorf("%s: %s", args[0], datosbot.ErrorMessage(err))
+		err = fmt.Errorf("%s: %s", args[0], datosbot.ErrorMessage(err))
+		return errors.Join(err, store.Close(ctx))
 	}
 	return store.Close(ctx)
 }
@@ -378,22 +355,15 @@ func telegramBot(tg *telegram.Adapter) string {
 	return tg.BotUsername()
 }
 
-// deliveryFailures reads the outbox's permanent failures once it exists
-// (the commands service and the outbox refer to each other).
-type deliveryFailures struct{ outbox *reminders.Outbox }
-
 // diagnose collects the warnings estado shows about an institution's
 // channels: failed deliveries and, on Telegram, missing permissions.
-func diagnose(tg *telegram.Adapter, df *deliveryFailures) func(ctx context.Context, key string, chs []datosbot.ChannelID) []string {
+func diagnose(tg *telegram.Adapter, outbox *reminders.Outbox) func(ctx context.Context, key string, chs []datosbot.ChannelID) []string {
 	return func(ctx context.Context, key string, chs []datosbot.ChannelID) []string {
 		var out []string
-		if df.outbox != nil {
-			fs, err := df.outbox.DeliveryFailures(ctx, chs)
-			if err == nil {
-				for _, f := range fs {
-					out = append(out, fmt.Sprintf("No se pudo publicar en %s (%s, %s). Revise que el canal exista y que el bot siga en él; si cambió de canal, vincule el nuevo con /datos canal vincular %s.",
-						f.Channel, datosbot.DescribeFailure(f.Reason), f.At.Format("2006-01-02 15:04"), key))
-				}
+		if fs, err := outbox.DeliveryFailures(ctx, chs); err == nil {
+			for _, f := range fs {
+				out = append(out, fmt.Sprintf("No se pudo publicar en %s (%s, %s). Revise que el canal exista y que el bot siga en él; si cambió de canal, vincule el nuevo con /datos canal vincular %s.",
+					f.Channel, datosbot.DescribeFailure(f.Reason), f.At.Format("2006-01-02 15:04"), key))
 			}
 		}
 		if tg != nil {
