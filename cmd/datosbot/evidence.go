@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/evidence"
+	"github.com/datosbot/datosbot/httpapi"
 	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage"
 )
@@ -21,6 +23,22 @@ type evidenceConfig struct {
 	On         bool           // DATOSBOT_EVIDENCE: on (default) or off
 	OEmbedURL  string         // DATOSBOT_OEMBED_URL, default evidence.DefaultOEmbedURL
 	FetchAllow []netip.Prefix // DATOSBOT_FETCH_ALLOW: CIDRs dialed besides public addresses
+}
+
+// Describe says, for the start-up log, whether publications are checked
+// and which ranges besides public addresses the fetcher may dial.
+func (c evidenceConfig) Describe() string {
+	if !c.On {
+		return "off"
+	}
+	if len(c.FetchAllow) == 0 {
+		return "on"
+	}
+	var ranges []string
+	for _, p := range c.FetchAllow {
+		ranges = append(ranges, p.String())
+	}
+	return "on, also " + strings.Join(ranges, ",")
 }
 
 // loadEvidenceConfig reads the evidence variables; a bad value is one line
@@ -50,6 +68,26 @@ func loadEvidenceConfig(get func(string) string) (evidenceConfig, error) {
 	}
 	c.FetchAllow = allow
 	return c, nil
+}
+
+// evidenceMetrics registers the evidence figures on /metrics: checks
+// finished by this replica by outcome, and the queue across replicas
+// (read from the store at each scrape). It returns the function that
+// counts one finished check.
+func evidenceMetrics(metrics *httpapi.Metrics, store *storage.Store) (func(status string), error) {
+	count := metrics.Counter("datosbot_evidence_checks_total",
+		"Publication checks finished by this replica, by outcome (verificada, sin_mencion, inaccesible, no_verificable).", "status")
+	queue := httpapi.NewFigures([]httpapi.Figure{
+		{Name: "datosbot_evidence_queued", Help: "Publication checks waiting (first checks and re-checks), across replicas."},
+		{Name: "datosbot_evidence_running", Help: "Publication checks being run now, across replicas."},
+	}, 0, func(ctx context.Context) (map[string]float64, error) {
+		due, running, err := store.EvidenceQueued(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]float64{"datosbot_evidence_queued": float64(due), "datosbot_evidence_running": float64(running)}, nil
+	})
+	return func(status string) { count(status) }, metrics.Register(queue)
 }
 
 // newEvidenceWorker builds the checker of publications: its fetcher paced

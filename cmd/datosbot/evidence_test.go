@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot/bottest"
 )
 
 const evidenceDataURL = "https://www.datos.gob.mx/dataset/accidentes_transito"
@@ -177,6 +180,23 @@ func TestEvidenceChecksAfterRegistration(t *testing.T) {
 	if pages.count("/con-enlace") != 1 || pages.count("/portada") != 1 {
 		t.Errorf("pages fetched %v, want each once", pages.hits)
 	}
+
+	resp, err = http.Get("http://" + c.m.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`datosbot_evidence_checks_total{status="verificada"} 1`,
+		`datosbot_evidence_checks_total{status="sin_mencion"} 1`,
+		"datosbot_evidence_queued 1", // the re-check of the one without mention
+		"datosbot_evidence_running 0",
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+		}
+	}
 }
 
 func TestEvidenceRegistrationOfAnInternalAddressSucceedsAndIsNeverFetched(t *testing.T) {
@@ -263,5 +283,75 @@ func TestEvidenceChecksQueuedAcrossRestartsFinishOnce(t *testing.T) {
 	due, running, err := c.m.Store.EvidenceQueued(context.Background())
 	if err != nil || running != 0 {
 		t.Errorf("queue: %d due, %d running, %v", due, running, err)
+	}
+}
+
+func TestEvidenceConfig(t *testing.T) {
+	none := func(string) string { return "" }
+	cfg, err := LoadConfig(none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Evidence.On || cfg.Evidence.OEmbedURL != "https://publish.twitter.com/oembed" || len(cfg.Evidence.FetchAllow) != 0 {
+		t.Errorf("defaults = %+v; want on, X's oEmbed endpoint, no extra ranges", cfg.Evidence)
+	}
+	cfg, err = LoadConfig(env(map[string]string{"DATOSBOT_EVIDENCE": "OFF", "DATOSBOT_OEMBED_URL": "http://127.0.0.1:9/oembed",
+		"DATOSBOT_FETCH_ALLOW": "127.0.0.1/32, 10.20.0.0/16"}))
+	if err != nil || cfg.Evidence.On || cfg.Evidence.OEmbedURL != "http://127.0.0.1:9/oembed" || len(cfg.Evidence.FetchAllow) != 2 {
+		t.Errorf("set = %+v, %v", cfg.Evidence, err)
+	}
+	for name, value := range map[string]string{
+		"DATOSBOT_EVIDENCE":    "quizá",
+		"DATOSBOT_OEMBED_URL":  "ftp://publish.twitter.com/oembed",
+		"DATOSBOT_FETCH_ALLOW": "10.0.0.0/33",
+	} {
+		_, err := LoadConfig(env(map[string]string{name: value}))
+		if err == nil {
+			t.Errorf("%s=%s accepted", name, value)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, name) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: error %q should be one line naming the variable", name, msg)
+		}
+	}
+	if _, err := LoadConfig(env(map[string]string{"DATOSBOT_OEMBED_URL": "https://usuario:clave@oembed.example/oembed"})); err == nil {
+		t.Error("an oEmbed URL with credentials was accepted")
+	}
+}
+
+func TestEvidenceStartLogAndMetrics(t *testing.T) {
+	for _, tc := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"DATOSBOT_EVIDENCE": "off"}, "evidence=off"},
+		{map[string]string{"DATOSBOT_EVIDENCE": "on", "DATOSBOT_FETCH_ALLOW": "127.0.0.1"}, `evidence="on, also 127.0.0.1/32"`},
+	} {
+		tc.vars["DATOSBOT_DATA_FILE"] = filepath.Join(t.TempDir(), "s.json")
+		tc.vars["DATOSBOT_ADDR"] = "127.0.0.1:0"
+		tc.vars["DATOSBOT_CONSOLE"] = "0"
+		cfg, err := LoadConfig(env(tc.vars))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log bottest.Buffer
+		m, err := Start(context.Background(), cfg, strings.NewReader(""), io.Discard, slog.New(slog.NewTextHandler(&log, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get("http://" + m.Addr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m.Close()
+		if !strings.Contains(log.String(), "datosbot started") || !strings.Contains(log.String(), tc.want) {
+			t.Errorf("start-up log lacks %s:\n%s", tc.want, log.String())
+		}
+		on := cfg.Evidence.On
+		if got := strings.Contains(string(body), "datosbot_evidence_queued"); got != on {
+			t.Errorf("evidence %v: /metrics has the evidence queue: %v", on, got)
+		}
 	}
 }

@@ -176,7 +176,11 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		return nil, err
 	}
 	if cfg.Evidence.On {
-		m.Evidence = newEvidenceWorker(cfg, now, store, m.Outbox, nil, logger)
+		observe, err := evidenceMetrics(metrics, store)
+		if err != nil {
+			return nil, err
+		}
+		m.Evidence = newEvidenceWorker(cfg, now, store, m.Outbox, observe, logger)
 	}
 	m.Scheduler = &reminders.Scheduler{Store: store, Outbox: m.Outbox, Calendar: cfg.Calendar, Now: now,
 		UnidadChannel: cfg.UnidadChannel, Logger: logger, Interval: cfg.tickInterval}
@@ -227,7 +231,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	}()
 	logger.Info("datosbot started", "addr", m.listener.Addr().String(), "store", storeKind(cfg),
 		"console", cfg.Console, "slack", cfg.Slack(), "telegram", cfg.Telegram(), "api", len(cfg.APITokens) > 0,
-		"tz", cfg.Loc.String(), "now", now().Format(time.RFC3339))
+		"tz", cfg.Loc.String(), "now", now().Format(time.RFC3339), "evidence", cfg.Evidence.Describe())
 	return m, nil
 }
 
