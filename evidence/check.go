@@ -210,6 +210,7 @@ func (c *Checker) findMention(ctx context.Context, a datosbot.Action, links []st
 }
 
 func verified(link, data, short string) string {
+	link = datosbot.Truncate(link, 200) // it comes from the page
 	via := ""
 	if short != "" {
 		via = " (a través del enlace corto " + short + ")"

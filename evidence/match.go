@@ -162,7 +162,7 @@ func (m Matcher) Find(data, links []string) (link, mentioned string, ok bool) {
 }
 
 var (
-	attrURL = regexp.MustCompile(`(?i)\b(?:href|src|content|data-url|data-href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))`)
+	attrURL = regexp.MustCompile(`(?i)\b(href|src|content|data-url|data-href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))`)
 	textURL = regexp.MustCompile(`(?i)https?://[^\s"'<>\\^` + "`" + `{|}]+`)
 )
 
@@ -184,8 +184,9 @@ func Links(doc, base string, dataHosts []string) []string {
 		out = append(out, s)
 	}
 	for _, m := range attrURL.FindAllStringSubmatch(doc, -1) {
-		v := html.UnescapeString(m[1] + m[2] + m[3])
-		if b != nil {
+		v := html.UnescapeString(m[2] + m[3] + m[4])
+		relative := strings.EqualFold(m[1], "href") || strings.EqualFold(m[1], "src") // meta content is not a link unless absolute
+		if b != nil && relative {
 			if r, err := b.Parse(strings.TrimSpace(v)); err == nil && (r.Scheme == "http" || r.Scheme == "https") {
 				add(r.String())
 				continue

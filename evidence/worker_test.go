@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -253,11 +255,22 @@ func TestWorkerNeverDialsInternalAddresses(t *testing.T) {
 		ctx := context.Background()
 		inner := newCountingServer(t, page(`<a href="`+dataURL+`">datos</a>`))
 		p := port(t, inner.Server)
+		// The stand-in for a public page, the only address allowed, sends
+		// the fetcher to the internal page.
+		public := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, inner.URL+"/nota", http.StatusMovedPermanently)
+		})}
+		ln, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go public.Serve(ln)
+		t.Cleanup(func() { public.Close() })
 		web := newFakeWeb(t, nil)
-		e := newWorkerEnv(t, s, clock, web, FetcherConfig{}) // empty allow-list
+		e := newWorkerEnv(t, s, clock, web, FetcherConfig{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
 		var ids []string
 		for _, u := range []string{"http://127.0.0.1:" + p + "/nota", "http://10.0.0.1/nota", "http://169.254.169.254/latest/meta-data/",
-			"http://[::1]:" + p + "/nota", "http://localhost:" + p + "/nota"} {
+			"http://[::1]:" + p + "/nota", "http://localhost:" + p + "/nota", "http://" + ln.Addr().String() + "/boletin"} {
 			ids = append(ids, e.register(t, u).ID)
 		}
 		e.worker.Tick(ctx)
