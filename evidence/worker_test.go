@@ -363,5 +363,26 @@ func TestQueueClaimIsExclusiveAndLeasesExpire(t *testing.T) {
 		if ev := e.evidence(t, a.ID); ev == nil || ev.Status != datosbot.EvidenceNoMention {
 			t.Fatalf("evidence %+v, want sin_mencion", ev)
 		}
+
+		// Withdrawn while its check runs: the outcome is not recorded and
+		// the check is not queued again.
+		b := e.register(t, "https://www.gob.mx/inegi/prensa/otra")
+		id, token, _, _, _ = s.EvidenceClaim(ctx, clock.Now(), time.Minute)
+		if id != b.ID {
+			t.Fatalf("claimed %q, want %s", id, b.ID)
+		}
+		if _, err := s.WithdrawAction(ctx, b.ID, "slack:U1", "error", clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		ok, err = s.EvidenceFinish(ctx, id, token, &datosbot.Evidence{Status: datosbot.EvidenceUnreachable}, clock.Now().Add(time.Minute))
+		if !ok || err != nil {
+			t.Fatalf("finish = %v, %v", ok, err)
+		}
+		if ev := e.evidence(t, b.ID); ev != nil {
+			t.Errorf("a withdrawn action got evidence %+v", ev)
+		}
+		if due, running, _ := s.EvidenceQueued(ctx); due+running != 0 {
+			t.Errorf("queue holds %d due and %d running, want nothing", due, running)
+		}
 	})
 }

@@ -107,9 +107,9 @@ func (s *Store) EvidenceRelease(ctx context.Context, id, token string, at time.T
 	return n == 1, s.wrap(err)
 }
 
-// EvidenceFinish records the outcome of a claimed check. With ev nil the
-// check is dropped and the action left as it is (it was withdrawn or
-// deleted). Otherwise ev becomes the action's Evidence and, when retryAt
+// EvidenceFinish records the outcome of a claimed check. With ev nil, or
+// when the action is gone or withdrawn by now, the check is dropped and
+// the action left as it is. Otherwise ev becomes the action's Evidence and, when retryAt
 // is not zero, the check is queued again at retryAt with one more attempt;
 // when it is zero the check is over. It reports false, changing nothing,
 // when the claim was lost. The action and the queue change in one
@@ -135,6 +135,9 @@ func (s *Store) EvidenceFinish(ctx context.Context, id, token string, ev *datosb
 		found, err := getJSON(ctx, tx, ak, &a)
 		if err != nil {
 			return err
+		}
+		if a.Withdrawn {
+			ev = nil // withdrawn while it was being checked: not checked
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.ZRem(ctx, s.evidenceLeaseKey(), id)
