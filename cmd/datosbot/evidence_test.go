@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/bot/bottest"
 )
@@ -195,6 +197,15 @@ func TestEvidenceChecksAfterRegistration(t *testing.T) {
 	} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+		}
+	}
+	problems, err := promlint.New(strings.NewReader(string(metrics))).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "datosbot_evidence") {
+			t.Errorf("lint: %s: %s", p.Metric, p.Text)
 		}
 	}
 }
