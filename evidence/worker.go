@@ -191,6 +191,9 @@ func (w *Worker) run(ctx context.Context, id, token string, attempt int, since t
 	case datosbot.ErrorCode(err) == datosbot.ENOTFOUND:
 		w.cfg.Queue.EvidenceFinish(store, id, token, nil, time.Time{})
 		return
+	case err != nil && ctx.Err() != nil:
+		w.cfg.Queue.EvidenceRelease(store, id, token, w.cfg.Now()) // shutting down
+		return
 	case err != nil:
 		log.Warn("evidence: cannot read the action", "err", err)
 		w.cfg.Queue.EvidenceRelease(store, id, token, w.cfg.Now().Add(time.Minute))
