@@ -27,6 +27,14 @@ func ValidateKey(key string) error {
 	return nil
 }
 
+// InstitutionNotFound is the one refusal for an institution key that does
+// not exist, wherever it is found (the store, a command's check): people
+// read the same sentence everywhere. The HTTP API words its own, for
+// programs.
+func InstitutionNotFound(key string) *Error {
+	return Errorf(ENOTFOUND, "No existe la institución %q. Revise la clave: la Unidad ve todas con /datos institucion lista y da de alta las que falten con /datos institucion alta.", Truncate(key, 40))
+}
+
 // Validate checks the fields of i that a caller supplies.
 func (i Institution) Validate() error {
 	if err := ValidateKey(i.Key); err != nil {

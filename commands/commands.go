@@ -298,11 +298,7 @@ func (s *Service) institutionFor(ctx context.Context, c *Caller, explicit string
 	if !c.Member(key) && !(central && c.Central()) {
 		return datosbot.Institution{}, datosbot.Errorf(datosbot.EFORBIDDEN, "No es enlace de %q. Si debería serlo, pida una invitación al Enlace Institucional o a la Unidad.", key)
 	}
-	in, err := s.store.Institution(ctx, key)
-	if datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
-		return in, datosbot.Errorf(datosbot.ENOTFOUND, "No existe la institución %q. La Unidad puede ver las claves con /datos institucion lista.", key)
-	}
-	return in, err
+	return s.store.Institution(ctx, key) // ENOTFOUND: datosbot.InstitutionNotFound
 }
 
 // idAlphabet avoids letters and digits that are confused on a phone

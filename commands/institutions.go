@@ -62,9 +62,7 @@ func (s *Service) institution(ctx context.Context, c *Caller, in Invocation) (da
 		if key == "" {
 			return datosbot.Reply{}, usage("institucion")
 		}
-		if _, err := s.store.Institution(ctx, key); datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
-			return datosbot.Reply{}, datosbot.Errorf(datosbot.ENOTFOUND, "No existe la institución %q. Consulte /datos institucion lista.", key)
-		} else if err != nil {
+		if _, err := s.store.Institution(ctx, key); err != nil {
 			return datosbot.Reply{}, err
 		}
 		if err := s.store.SetInstitutionActive(ctx, key, false, c.User); err != nil {
@@ -89,9 +87,7 @@ func (s *Service) channel(ctx context.Context, c *Caller, in Invocation) (datosb
 			return datosbot.Reply{}, datosbot.Errorf(datosbot.EFORBIDDEN, "Solo la Unidad o el Enlace Institucional de %s pueden vincular canales a esa institución.", key)
 		}
 		inst, err := s.store.Institution(ctx, key)
-		if datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
-			return datosbot.Reply{}, datosbot.Errorf(datosbot.ENOTFOUND, "No existe la institución %q. La Unidad puede darla de alta con /datos institucion alta.", key)
-		} else if err != nil {
+		if err != nil {
 			return datosbot.Reply{}, err
 		}
 		if !inst.Active {
@@ -160,9 +156,7 @@ func (s *Service) invite(ctx context.Context, c *Caller, in Invocation) (datosbo
 			return datosbot.Reply{}, datosbot.Errorf(datosbot.EFORBIDDEN, "El Enlace Institucional solo puede invitar enlaces de comunicacion de su propia institución; para otros roles pida la invitación a la Unidad.")
 		}
 		inst, err := s.store.Institution(ctx, key)
-		if datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
-			return datosbot.Reply{}, datosbot.Errorf(datosbot.ENOTFOUND, "No existe la institución %q. Consulte /datos institucion lista.", key)
-		} else if err != nil {
+		if err != nil {
 			return datosbot.Reply{}, err
 		}
 		if !inst.Active {

@@ -79,7 +79,7 @@ func (s *Service) semesterReport(ctx context.Context, in Invocation) (datosbot.R
 			}
 		}
 		if len(one) == 0 {
-			return datosbot.Reply{}, datosbot.Errorf(datosbot.ENOTFOUND, "No existe la institución %q. Consulte /datos institucion lista.", key)
+			return datosbot.Reply{}, datosbot.InstitutionNotFound(key)
 		}
 		insts = one
 	}

@@ -109,3 +109,25 @@ func TestTableAliasesAndOptions(t *testing.T) {
 		t.Errorf("refusal = %q, want who may launch campaigns", r.Text)
 	}
 }
+
+// TestInstitutionNotFoundIsOneText checks that every command that looks an
+// institution up refuses an unknown key with the same sentence.
+func TestInstitutionNotFoundIsOneText(t *testing.T) {
+	h := newHarness(t)
+	h.setup()
+	want := datosbot.InstitutionNotFound("nada").Message
+	for _, text := range []string{
+		"estado nada",
+		"acciones nada",
+		"estado institucion:nada",
+		"canal vincular nada",
+		"invitar nada comunicacion",
+		"institucion baja nada",
+		"reporte semestral 2026-S2 nada",
+	} {
+		r := h.refused(admin, "console:otro", text, datosbot.ENOTFOUND)
+		if r.Text != want {
+			t.Errorf("%q: %q\nwant %q", text, r.Text, want)
+		}
+	}
+}

@@ -58,9 +58,7 @@ func storedInstitution(in datosbot.Institution) []byte {
 	return mustJSON(in)
 }
 
-func institutionNotFound(key string) error {
-	return datosbot.Errorf(datosbot.ENOTFOUND, "No existe la institución %q. Revise la clave con /datos institucion lista.", key)
-}
+func institutionNotFound(key string) error { return datosbot.InstitutionNotFound(key) }
 
 // CreateInstitution stores a new, active institution. ECONFLICT if the key
 // exists, active or not.

@@ -67,6 +67,7 @@ type Store struct {
 // Open connects to Redis (cfg.URL) or starts the embedded store, and checks
 // that it answers.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	quietGoRedis() // before this process's first client
 	s := &Store{prefix: cfg.Prefix, clock: cfg.Now, log: cfg.Logger}
 	if s.prefix == "" {
 		s.prefix = "datosbot:"

@@ -88,3 +88,63 @@ func TestUnknownSubcommand(t *testing.T) {
 		t.Errorf("version: %v, %q", err, out.String())
 	}
 }
+
+// TestVersionWhateverTheEnvironment checks that `datosbot version` answers
+// even when the configuration would stop the bot.
+func TestVersionWhateverTheEnvironment(t *testing.T) {
+	for _, vars := range []map[string]string{
+		{},
+		{"REDIS_URL": "http://nada", "DATOSBOT_TZ": "Mars/Olympus", "SLACK_BOT_TOKEN": "xoxb-sin-secreto"},
+		{"DATOSBOT_REMINDER_DAYS": "mañana", "DATOSBOT_LOG_LEVEL": "todo"},
+	} {
+		var out bytes.Buffer
+		if err := Run(context.Background(), []string{"version"}, env(vars), nil, &out, io.Discard); err != nil || out.String() != "datosbot "+version+"\n" {
+			t.Errorf("version with %v: %v, %q", vars, err, out.String())
+		}
+	}
+}
+
+// TestStartErrorsReadOnce checks what an operator reads when the start
+// fails: one line, the variable named once, no error code, and for Redis
+// out of reach the cause rather than the chat users' "try again later".
+func TestStartErrorsReadOnce(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String() // nothing listens here once closed
+	l.Close()
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.json")
+	os.WriteFile(corrupt, []byte("{no"), 0o600)
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		wantOnce string // appears exactly once
+		want     string // also appears
+	}{
+		{"redis out of reach", map[string]string{"REDIS_URL": "redis://" + closed + "/0?dial_timeout=1s&max_retries=-1"}, "REDIS_URL", "connection refused"},
+		{"bad data file", map[string]string{"DATOSBOT_DATA_FILE": corrupt}, "DATOSBOT_DATA_FILE", "corrupt.json"},
+		{"bad reminder days", map[string]string{"DATOSBOT_REMINDER_DAYS": "14,x"}, "DATOSBOT_REMINDER_DAYS", `"14,x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.vars["DATOSBOT_ADDR"] = "127.0.0.1:0"
+			tt.vars["DATOSBOT_CONSOLE"] = "0"
+			var logs bytes.Buffer
+			err := Run(context.Background(), nil, env(tt.vars), strings.NewReader(""), io.Discard, &logs)
+			if err == nil {
+				t.Fatal("Run succeeded, want an error")
+			}
+			msg := err.Error()
+			if strings.Count(msg, tt.wantOnce) != 1 || !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line naming %s once and saying %q", msg, tt.wantOnce, tt.want)
+			}
+			for _, code := range []string{"invalid:", "unavailable:", "internal:", "Intente de nuevo"} {
+				if strings.Contains(msg, code) {
+					t.Errorf("error %q carries %q, meant for machines or chat users", msg, code)
+				}
+			}
+		})
+	}
+}

@@ -79,7 +79,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DataHosts:             datosbot.DefaultDataHosts,
 	}
 	bad := func(name, format string, args ...any) error {
-		return fmt.Errorf("configuración inválida: %s: %s", name, fmt.Sprintf(format, args...))
+		msg := fmt.Sprintf(format, args...)
+		// Some parsers (reminders.ParseDays, ParseHour) name the variable
+		// themselves, as NAME="value" …: say it once.
+		msg = strings.TrimPrefix(msg, name+"=")
+		return fmt.Errorf("configuración inválida: %s: %s", name, msg)
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"
@@ -171,7 +175,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return c, bad("SLACK_BOT_TOKEN", "falta: SLACK_SIGNING_SECRET o SLACK_APP_TOKEN están puestos pero no el token del bot (xoxb-…)")
 	}
 	if c.SlackBotToken != "" && c.SlackSigningSecret == "" && c.SlackAppToken == "" {
-		return c, bad("SLACK_SIGNING_SECRET", "falta: con SLACK_BOT_TOKEN ponga SLACK_SIGNING_SECRET (modo HTTP) o SLACK_APP_TOKEN (Socket Mode)")
+		return c, bad("SLACK_SIGNING_SECRET", "falta: con SLACK_BOT_TOKEN ponga esta variable (modo HTTP) o SLACK_APP_TOKEN (Socket Mode)")
 	}
 	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
 		return c, bad("SLACK_APP_TOKEN", "debe ser un token de aplicación que empieza con xapp-")

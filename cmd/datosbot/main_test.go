@@ -304,8 +304,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 			continue
 		}
 		msg := err.Error()
-		if !strings.Contains(msg, name) || strings.Contains(msg, "\n") {
-			t.Errorf("%s: error %q should be one line naming the variable", name, msg)
+		if strings.Count(msg, name) != 1 || strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "configuración inválida: "+name+": ") {
+			t.Errorf("%s: error %q should be one line naming the variable once", name, msg)
 		}
 		if strings.Contains(msg, "secreta") {
 			t.Errorf("%s: error leaks a secret: %q", name, msg)

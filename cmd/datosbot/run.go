@@ -29,15 +29,21 @@ import (
 // Run is the testable main: it reads the configuration from getenv and
 // runs the sub-command in args until ctx is done.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	if cmd == "version" {
+		// The version needs no configuration, so it answers whatever the
+		// environment holds.
+		_, err := fmt.Fprintln(stdout, "datosbot", version)
+		return err
+	}
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	cmd := ""
-	if len(args) > 0 {
-		cmd = args[0]
-	}
 	switch cmd {
 	case "", "serve":
 		m, err := Start(ctx, cfg, stdin, stdout, logger)
@@ -52,9 +58,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return importState(ctx, cfg, args[1:], logger)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
-	case "version":
-		_, err := fmt.Fprintln(stdout, "datosbot", version)
-		return err
 	}
 	return fmt.Errorf("no conozco el subcomando %q: use datosbot (o datosbot serve), datosbot export [archivo], datosbot import <archivo>, datosbot healthcheck o datosbot version", cmd)
 }
@@ -94,7 +97,7 @@ type Main struct {
 func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, logger *slog.Logger) (*Main, error) {
 	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: cfg.Clock(), Logger: logger})
 	if err != nil {
-		return nil, fmt.Errorf("no se pudo abrir el almacenamiento: %w", err)
+		return nil, openError(err)
 	}
 	m, err := start(ctx, cfg, store, stdin, stdout, logger)
 	if err != nil {
@@ -129,7 +132,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		sl, err := slack.New(slack.Config{BotToken: cfg.SlackBotToken, SigningSecret: cfg.SlackSigningSecret,
 			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger})
 		if err != nil {
-			return nil, fmt.Errorf("configuración inválida: SLACK_BOT_TOKEN: %v", err)
+			return nil, fmt.Errorf("configuración inválida: %w", namedError("SLACK_BOT_TOKEN", err))
 		}
 		// A token Slack rejects stops the start; an unreachable Slack does not.
 		if err := sl.CheckToken(ctx); err != nil {
@@ -150,7 +153,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 				}
 			}})
 		if err != nil {
-			return nil, fmt.Errorf("TELEGRAM_BOT_TOKEN: %v", err)
+			return nil, namedError("TELEGRAM_BOT_TOKEN", err)
 		}
 		adapters = append(adapters, tg)
 	}
@@ -277,7 +280,7 @@ func storeKind(cfg Config) string {
 func export(ctx context.Context, cfg Config, args []string, stdout io.Writer, logger *slog.Logger) error {
 	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger, ReadOnly: true})
 	if err != nil {
-		return err
+		return openError(err)
 	}
 	defer store.Close(ctx)
 	snap, err := store.Export(ctx)
@@ -306,7 +309,7 @@ func importState(ctx context.Context, cfg Config, args []string, logger *slog.Lo
 	}
 	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Logger: logger})
 	if err != nil {
-		return err
+		return openError(err)
 	}
 	if err := importSnapshot(ctx, store, b); err != nil {
 		err = fmt.Errorf("%s: %s", args[0], datosbot.ErrorMessage(err))
