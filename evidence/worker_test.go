@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -385,6 +386,54 @@ func TestQueueClaimIsExclusiveAndLeasesExpire(t *testing.T) {
 		}
 		if due, running, _ := s.EvidenceQueued(ctx); due+running != 0 {
 			t.Errorf("queue holds %d due and %d running, want nothing", due, running)
+		}
+	})
+}
+
+func TestBackfillQueuesUncheckedActions(t *testing.T) {
+	queueBackends(t, func(t *testing.T, s *storage.Store, clock *fakeclock.Clock) {
+		ctx := context.Background()
+		web := newFakeWeb(t, nil)
+		e := newWorkerEnv(t, s, clock, web, web.fetcherConfig())
+		checked := e.register(t, "https://www.gob.mx/inegi/prensa/revisada")
+		old := e.register(t, "https://www.gob.mx/inegi/prensa/anterior")
+		withdrawn := e.register(t, "https://www.gob.mx/inegi/prensa/retirada")
+		queued := e.register(t, "https://www.gob.mx/inegi/prensa/en-cola")
+		// checked gets its outcome; old and withdrawn lose their queued
+		// check (as if registered before the checks existed).
+		for range 4 {
+			id, token, _, _, _ := s.EvidenceClaim(ctx, clock.Now(), time.Minute)
+			switch id {
+			case checked.ID:
+				s.EvidenceFinish(ctx, id, token, &datosbot.Evidence{Status: datosbot.EvidenceVerified, CheckedAt: clock.Now()}, time.Time{})
+			case old.ID, withdrawn.ID:
+				s.EvidenceFinish(ctx, id, token, nil, time.Time{})
+			default:
+				s.EvidenceRelease(ctx, id, token, clock.Now().Add(time.Hour))
+			}
+		}
+		if _, err := s.WithdrawAction(ctx, withdrawn.ID, "slack:U1", "error", clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Minute)
+		for range 2 { // a second replica starting queues nothing more
+			if _, err := s.EvidenceBackfill(ctx, clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		for {
+			id, _, attempt, since, err := s.EvidenceClaim(ctx, clock.Now().Add(2*time.Hour), time.Minute)
+			if err != nil || id == "" {
+				break
+			}
+			if id == old.ID && (attempt != 0 || !since.Equal(clock.Now())) {
+				t.Errorf("backfilled check: attempt %d since %v, want a first check from now", attempt, since)
+			}
+			got = append(got, id)
+		}
+		if fmt.Sprint(got) != fmt.Sprint([]string{old.ID, queued.ID}) {
+			t.Errorf("queue after backfill = %v, want %s (backfilled, due now) and %s (already queued)", got, old.ID, queued.ID)
 		}
 	})
 }

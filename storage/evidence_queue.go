@@ -204,3 +204,43 @@ func evidenceToken() string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// EvidenceBackfill queues, due at now, the check of every action that is
+// not withdrawn, has no evidence and no queued check: actions registered
+// before the checks existed, or imported without the queue. It returns how
+// many it queued. Queueing is idempotent, so replicas starting together
+// queue each once; an action checked meanwhile is checked once more.
+func (s *Store) EvidenceBackfill(ctx context.Context, now time.Time) (int, error) {
+	ids, err := s.rdb.ZRange(ctx, s.actionsKey(), 0, -1).Result()
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	actions, err := s.actionsByID(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	queued, err := s.rdb.HKeys(ctx, s.evidenceJobKey()).Result()
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	inQueue := make(map[string]bool, len(queued))
+	for _, id := range queued {
+		inQueue[id] = true
+	}
+	n := 0
+	p := s.rdb.Pipeline()
+	for _, a := range actions {
+		if a.Withdrawn || a.Evidence != nil || inQueue[a.ID] {
+			continue
+		}
+		a.RegisteredAt = now // due now; the 24-hour window starts now
+		s.queueEvidence(ctx, p, a)
+		n++
+	}
+	if n > 0 {
+		if _, err := p.Exec(ctx); err != nil {
+			return 0, s.wrap(err)
+		}
+	}
+	return n, nil
+}

@@ -109,3 +109,16 @@ func newEvidenceWorker(cfg Config, now func() time.Time, store *storage.Store, o
 			}
 		}})
 }
+
+// backfillEvidence queues the checks of the actions that have none (those
+// registered while the checks did not exist yet). A failure is logged, not
+// fatal: the next start tries again.
+func backfillEvidence(ctx context.Context, store *storage.Store, now func() time.Time, logger *slog.Logger) {
+	n, err := store.EvidenceBackfill(ctx, now())
+	switch {
+	case err != nil:
+		logger.Warn("evidence: could not queue the checks of earlier actions", "err", err)
+	case n > 0:
+		logger.Info("evidence: queued the checks of earlier actions", "actions", n)
+	}
+}

@@ -184,6 +184,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 			return nil, err
 		}
 		m.Evidence = newEvidenceWorker(cfg, now, store, m.Outbox, observe, logger)
+		backfillEvidence(ctx, store, now, logger)
 	}
 	m.Scheduler = &reminders.Scheduler{Store: store, Outbox: m.Outbox, Calendar: cfg.Calendar, Now: now,
 		UnidadChannel: cfg.UnidadChannel, Logger: logger, Interval: cfg.tickInterval}
