@@ -89,64 +89,6 @@ var (
 	dataFragment = regexp.MustCompile(`^!?/conjuntos/` + slug + `/?$`)
 )
 
-// ValidateDataURL checks that raw is a direct URL of a dataset or a resource
-// on one of hosts and returns it trimmed.
-func ValidateDataURL(raw string, hosts []string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	u, err := parseHTTPURL(raw)
-	if err != nil {
-		return "", Errorf(EINVALID, "%q no es una URL válida. %s", Truncate(raw, 100), URLRule)
-	}
-	host := strings.ToLower(u.Hostname())
-	if !containsHost(hosts, host) {
-		return "", Errorf(EINVALID, "%s no está en un sitio de datos abiertos reconocido (%s). %s", Truncate(raw, 100), strings.Join(hosts, ", "), URLRule)
-	}
-	if u.RawQuery != "" && u.Fragment == "" {
-		return "", Errorf(EINVALID, "%s es una búsqueda, no un conjunto de datos. %s", Truncate(raw, 100), URLRule)
-	}
-	for _, p := range dataPaths {
-		if p.MatchString(u.EscapedPath()) && u.RawQuery == "" {
-			return raw, nil
-		}
-	}
-	if (u.Path == "" || u.Path == "/") && dataFragment.MatchString(u.Fragment) {
-		return raw, nil
-	}
-	return "", Errorf(EINVALID, "%s no señala un conjunto de datos ni un recurso (parece una página de inicio, de búsqueda o de institución). %s", Truncate(raw, 100), URLRule)
-}
-
-// ValidateEvidenceURL checks the URL of the publication itself.
-func ValidateEvidenceURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if _, err := parseHTTPURL(raw); err != nil {
-		return "", Errorf(EINVALID, "%q no es una URL válida de la publicación: escriba la dirección completa del tuit, la nota o la página, empezando con https://.", Truncate(raw, 100))
-	}
-	return raw, nil
-}
-
-func parseHTTPURL(raw string) (*url.URL, error) {
-	if len(raw) > 2000 || strings.ContainsAny(raw, " \t\n<>\"") {
-		return nil, Errorf(EINVALID, "bad url")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return nil, Errorf(EINVALID, "bad url")
-	}
-	return u, nil
-}
-
-func containsHost(hosts []string, h string) bool {
-	for _, x := range hosts {
-		if strings.EqualFold(strings.TrimSpace(x), h) {
-			return true
-		}
-	}
-	return false
-}
-
 var socialHosts = []string{"twitter.com", "x.com", "t.co", "facebook.com", "fb.com", "fb.watch", "instagram.com",
 	"youtube.com", "youtu.be", "linkedin.com", "lnkd.in", "tiktok.com", "threads.net", "threads.com",
 	"t.me", "bsky.app", "mastodon.social", "whatsapp.com", "flickr.com"}
@@ -181,7 +123,8 @@ func InferMedium(evidenceURL string) Medium {
 }
 
 // SameURL reports whether two URLs are the same for idempotency: scheme and
-// host case, a trailing slash and a "www." prefix do not matter.
+// host case, a trailing dot in the host, a trailing slash and a "www." prefix
+// do not matter.
 func SameURL(a, b string) bool { return NormalizeURL(a) == NormalizeURL(b) }
 
 // NormalizeURL returns the comparison form of a URL (see SameURL).
@@ -191,6 +134,11 @@ func NormalizeURL(raw string) string {
 		return strings.TrimSpace(raw)
 	}
 	host := strings.TrimPrefix(strings.ToLower(u.Host), "www.")
+	if h, port, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") {
+		host = strings.TrimSuffix(h, ".") + ":" + port
+	} else {
+		host = strings.TrimSuffix(host, ".")
+	}
 	return host + strings.TrimSuffix(u.EscapedPath(), "/") + q(u.RawQuery) + f(u.Fragment)
 }
 

@@ -4,7 +4,8 @@
 // roles, communication actions, bimesters, campaigns, and the
 // platform-neutral command request and reply.
 //
-// The package uses the standard library only. Redis lives in storage, the
+// The package uses the standard library only (and golang.org/x/net/idna,
+// the Go project's IDNA, to compare hosts in ASCII). Redis lives in storage, the
 // command language in commands, the calendar of reminders in reminders, and
 // the chat platforms in bot/slack, bot/telegram and bot/console.
 package datosbot

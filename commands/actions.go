@@ -108,13 +108,9 @@ func parseAnnouncement(in Invocation, hosts []string, today datosbot.Date) (dato
 		return datosbot.Action{}, datosbot.Errorf(datosbot.EINVALID,
 			"Faltan URLs: escriba primero la URL directa de los datos y luego la URL de la publicación.\nEjemplo: /datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/mi_institucion/status/123\n%s", datosbot.URLRule)
 	}
-	var data []string
-	for _, raw := range dataRaw {
-		u, err := datosbot.ValidateDataURL(raw, hosts)
-		if err != nil {
-			return datosbot.Action{}, err
-		}
-		data = append(data, u)
+	data, err := datosbot.ValidateDataURLs(dataRaw, hosts)
+	if err != nil {
+		return datosbot.Action{}, err
 	}
 	evidence, err := datosbot.ValidateEvidenceURL(urls[0])
 	if err != nil {
@@ -235,22 +231,24 @@ func (s *Service) status(ctx context.Context, c *Caller, in Invocation) (datosbo
 	if explicit == "" && c.Central() && c.ChannelInst == "" && len(c.Roles) == 0 {
 		return s.report(ctx, c, Invocation{})
 	}
-	inst, err := s.institutionFor(ctx, c, explicit, true)
+	key, err := s.institutionKeyFor(c, explicit, true)
 	if err != nil {
 		return datosbot.Reply{}, err
 	}
-	return s.statusReply(ctx, inst)
+	return s.statusReply(ctx, key)
 }
 
-// statusReply describes an institution's current bimester.
-func (s *Service) statusReply(ctx context.Context, inst datosbot.Institution) (datosbot.Reply, error) {
+// statusReply describes institution key's current bimester. It reads the
+// store once (InstitutionStatus), plus what Diagnose reads.
+func (s *Service) statusReply(ctx context.Context, key string) (datosbot.Reply, error) {
 	b := s.bimester()
-	actions, err := s.store.Actions(ctx, inst.Key, b)
+	st, err := s.store.InstitutionStatus(ctx, key, b)
 	if err != nil {
 		return datosbot.Reply{}, err
 	}
+	inst := st.Institution
 	var live []datosbot.Action
-	for _, a := range actions {
+	for _, a := range st.Actions {
 		if !a.Withdrawn {
 			live = append(live, a)
 		}
@@ -274,11 +272,7 @@ func (s *Service) statusReply(ctx context.Context, inst datosbot.Institution) (d
 	if len(inst.Channels) == 0 {
 		r.Context = fmt.Sprintf("La institución no tiene canal de enlace: en el chat del equipo escriba /datos canal vincular %s para recibir recordatorios.", inst.Key)
 	}
-	extra, err := s.campaigns.statusFields(ctx, inst)
-	if err != nil {
-		return datosbot.Reply{}, err
-	}
-	r.Fields = append(r.Fields, extra...)
+	r.Fields = append(r.Fields, campaignFields(st.Campaigns)...)
 	if s.diagnose != nil {
 		for _, w := range s.diagnose(ctx, inst.Key, inst.Channels) {
 			r.Fields = append(r.Fields, datosbot.Field{Label: "Aviso", Value: w})

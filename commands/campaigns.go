@@ -47,11 +47,9 @@ type Campaigns struct {
 	store CampaignStore
 }
 
-// Limits of a campaign's text.
-const (
-	maxCampaignURLs  = 10
-	maxCampaignTitle = 120
-)
+// maxCampaignTitle bounds a campaign's title; datosbot.MaxDataURLs bounds
+// its data URLs.
+const maxCampaignTitle = 120
 
 // CreateCampaign validates c, stores it with its targets and announces it
 // at once in every target institution's channels. role is the caller's
@@ -94,25 +92,12 @@ func (cc *Campaigns) CreateCampaign(ctx context.Context, actor datosbot.UserID, 
 	if c.Deadline.Before(s.today()) {
 		return c, false, datosbot.Errorf(datosbot.EINVALID, "La fecha límite %s ya pasó: use hoy (%s) o una fecha posterior.", c.Deadline, s.today())
 	}
-	var urls []string
-	for _, raw := range c.DataURLs {
-		u, err := datosbot.ValidateDataURL(raw, s.hosts)
-		if err != nil {
-			return c, false, err
-		}
-		dup := false
-		for _, v := range urls {
-			dup = dup || datosbot.SameURL(u, v)
-		}
-		if !dup {
-			urls = append(urls, u)
-		}
+	urls, err := datosbot.ValidateDataURLs(c.DataURLs, s.hosts)
+	if err != nil {
+		return c, false, err
 	}
 	if len(urls) == 0 {
 		return c, false, datosbot.Errorf(datosbot.EINVALID, "Falta la URL directa de los datos que deben comunicarse. %s", datosbot.URLRule)
-	}
-	if len(urls) > maxCampaignURLs {
-		return c, false, datosbot.Errorf(datosbot.EINVALID, "Son demasiadas URLs de datos (máximo %d); divida la campaña.", maxCampaignURLs)
 	}
 	c.DataURLs = urls
 	targets, err := cc.targets(ctx, c.Institutions)
@@ -197,15 +182,25 @@ func (cc *Campaigns) targets(ctx context.Context, keys []string) ([]datosbot.Ins
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, datosbot.Errorf(datosbot.EINVALID, "No existen las instituciones %s. Revise las claves con /datos institucion lista.", strings.Join(unknown, ", "))
+		return nil, datosbot.Errorf(datosbot.EINVALID, "No existen las instituciones %s. Revise las claves con /datos institucion lista.", someKeys(unknown))
 	}
 	if len(inactive) > 0 {
-		return nil, datosbot.Errorf(datosbot.EINVALID, "Las instituciones %s están dadas de baja; quítelas de la campaña.", strings.Join(inactive, ", "))
+		return nil, datosbot.Errorf(datosbot.EINVALID, "Las instituciones %s están dadas de baja; quítelas de la campaña.", someKeys(inactive))
 	}
 	if len(out) == 0 {
 		return nil, datosbot.Errorf(datosbot.EINVALID, "Indique al menos una institución en instituciones:a,b, u omita la opción para dirigir la campaña a todas.")
 	}
 	return out, nil
+}
+
+// someKeys lists keys for a message, at most ten of them, so that a list
+// of thousands (the API takes up to its body limit) gives a short reply.
+func someKeys(keys []string) string {
+	const most = 10
+	if len(keys) <= most {
+		return strings.Join(keys, ", ")
+	}
+	return fmt.Sprintf("%s y %d más", strings.Join(keys[:most], ", "), len(keys)-most)
 }
 
 // announce posts the campaign in every channel of its target institutions.
@@ -611,23 +606,14 @@ func (cc *Campaigns) afterWithdraw(ctx context.Context, a datosbot.Action) {
 	}
 }
 
-// statusFields lists the institution's open campaigns in estado.
-func (cc *Campaigns) statusFields(ctx context.Context, inst datosbot.Institution) ([]datosbot.Field, error) {
-	cs, err := cc.store.OpenCampaignsFor(ctx, inst.Key)
-	if err != nil {
-		return nil, err
-	}
+// campaignFields lists an institution's open campaigns in estado, with
+// what it still has to do in each.
+func campaignFields(cs []datosbot.CampaignProgress) []datosbot.Field {
 	var out []datosbot.Field
-	for _, c := range cs {
-		ts, err := cc.store.CampaignTargets(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		status := datosbot.StatusPendiente
-		for _, t := range ts {
-			if t.Institution == inst.Key {
-				status = t.Status
-			}
+	for _, p := range cs {
+		c, status := p.Campaign, p.Target.Status
+		if status == "" {
+			status = datosbot.StatusPendiente
 		}
 		v := fmt.Sprintf("%s: %s, fecha límite %s", c.Title, status, c.Deadline.LongDate())
 		switch status {
@@ -638,5 +624,5 @@ func (cc *Campaigns) statusFields(ctx context.Context, inst datosbot.Institution
 		}
 		out = append(out, datosbot.Field{Label: "Campaña " + c.ID, Value: v})
 	}
-	return out, nil
+	return out
 }

@@ -43,6 +43,9 @@ type Config struct {
 	Diagnose func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
 	// Metrics receives one observation per command; nil means none.
 	Metrics Metrics
+	// SignIn issues the dashboard's sign-in links for "tablero"; nil means
+	// the command says the dashboard is off.
+	SignIn SignIn
 	// Logger logs one line per command and internal errors; default
 	// slog.Default().
 	Logger *slog.Logger
@@ -73,6 +76,7 @@ type Service struct {
 	log       *slog.Logger
 	evidence  bool
 	campaigns *Campaigns
+	signIn    SignIn
 }
 
 // New returns a Service.
@@ -90,6 +94,7 @@ func New(cfg Config) *Service {
 		metrics:  cfg.Metrics,
 		log:      cfg.Logger,
 		evidence: cfg.EvidenceChecks,
+		signIn:   cfg.SignIn,
 	}
 	s.campaigns = &Campaigns{svc: s, store: cfg.Store}
 	if s.now == nil {
@@ -140,24 +145,15 @@ func (s *Service) Campaigns() *Campaigns { return s.campaigns }
 func (s *Service) Handle(ctx context.Context, req datosbot.Request) (reply datosbot.Reply) {
 	start := time.Now()
 	name := "desconocido"
+	var in Invocation
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.ErrorContext(ctx, "command panicked", "command", name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			reply = datosbot.Reply{Text: datosbot.ErrorMessage(errors.New("panic")), Error: datosbot.EINTERNAL}
 		}
-		result := "ok"
-		if reply.Error != "" {
-			result = reply.Error
-		}
-		d := time.Since(start)
-		if s.metrics != nil {
-			s.metrics.ObserveCommand(name, result, d)
-		}
-		s.log.InfoContext(ctx, "command", "command", name, "result", result, "user", req.User,
-			"channel", req.Channel, "duration", d)
+		s.record(ctx, req, name, in, reply, time.Since(start))
 	}()
 	var err error
-	var in Invocation
 	if len(req.Text) > datosbot.MaxTextLen {
 		err = datosbot.Errorf(datosbot.EINVALID, "El comando es demasiado largo (máximo %d caracteres). Acorte la nota.", datosbot.MaxTextLen)
 	} else {
@@ -179,6 +175,30 @@ func (s *Service) Handle(ctx context.Context, req datosbot.Request) (reply datos
 		return datosbot.Reply{Text: datosbot.ErrorMessage(err), Error: datosbot.ErrorCode(err)}
 	}
 	return reply
+}
+
+// record measures one command and logs it: one line at info, the
+// request's detail at debug, never the user's text (it may hold personal
+// data).
+func (s *Service) record(ctx context.Context, req datosbot.Request, name string, in Invocation, reply datosbot.Reply, d time.Duration) {
+	result := "ok"
+	if reply.Error != "" {
+		result = reply.Error
+	}
+	if s.metrics != nil {
+		s.metrics.ObserveCommand(name, result, d)
+	}
+	s.log.InfoContext(ctx, "command", "command", name, "result", result, "user", req.User, "channel", req.Channel, "duration", d)
+	if !s.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	keys := make([]string, 0, len(in.Opts))
+	for k := range in.Opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	s.log.DebugContext(ctx, "command detail", "command", name, "private", req.Private, "text_bytes", len(req.Text),
+		"args", len(in.Args), "options", keys, "reply_fields", len(reply.Fields), "reply_buttons", len(reply.Buttons), "form", reply.Form)
 }
 
 // run checks that the caller may run cmd and runs it.
@@ -249,10 +269,11 @@ func (c *Caller) Institutions() []string {
 func (s *Service) caller(ctx context.Context, req datosbot.Request) (*Caller, error) {
 	c := &Caller{User: req.User, Name: req.Name, Channel: req.Channel, Private: req.Private,
 		Unidad: s.admins[req.User], Roles: map[string][]datosbot.Role{}}
-	ms, err := s.store.Memberships(ctx, req.User)
+	ms, channelInst, err := s.store.Identify(ctx, req.User, req.Channel) // one round trip
 	if err != nil {
 		return nil, err
 	}
+	c.ChannelInst = channelInst
 	for _, m := range ms {
 		switch m.Role {
 		case datosbot.RoleUnidad:
@@ -263,24 +284,24 @@ func (s *Service) caller(ctx context.Context, req datosbot.Request) (*Caller, er
 			c.Roles[m.Institution] = append(c.Roles[m.Institution], m.Role)
 		}
 	}
-	if req.Channel != "" {
-		key, err := s.store.ChannelInstitution(ctx, req.Channel)
-		switch datosbot.ErrorCode(err) {
-		case "":
-			c.ChannelInst = key
-		case datosbot.ENOTFOUND:
-		default:
-			return nil, err
-		}
-	}
 	return c, nil
 }
 
-// institutionFor picks the institution a command acts on: the explicit
-// clave, else the channel's institution, else the caller's only one. The
-// caller must belong to it, unless central is true and the caller is
-// unidad or coordinacion.
+// institutionFor picks the institution a command acts on (see
+// institutionKeyFor) and reads it.
 func (s *Service) institutionFor(ctx context.Context, c *Caller, explicit string, central bool) (datosbot.Institution, error) {
+	key, err := s.institutionKeyFor(c, explicit, central)
+	if err != nil {
+		return datosbot.Institution{}, err
+	}
+	return s.store.Institution(ctx, key) // ENOTFOUND: datosbot.InstitutionNotFound
+}
+
+// institutionKeyFor picks the key of the institution a command acts on:
+// the explicit clave, else the channel's institution, else the caller's
+// only one. The caller must belong to it, unless central is true and the
+// caller is unidad or coordinacion. It reads nothing.
+func (s *Service) institutionKeyFor(c *Caller, explicit string, central bool) (string, error) {
 	key := datosbot.Fold(explicit)
 	switch {
 	case key != "":
@@ -289,16 +310,16 @@ func (s *Service) institutionFor(ctx context.Context, c *Caller, explicit string
 	case len(c.Roles) == 1:
 		key = c.Institutions()[0]
 	case len(c.Roles) > 1:
-		return datosbot.Institution{}, datosbot.Errorf(datosbot.EINVALID,
+		return "", datosbot.Errorf(datosbot.EINVALID,
 			"Usted es enlace de varias instituciones (%s): indique cuál con institucion:<clave>, o escriba el comando en el canal de enlace de la institución.",
 			strings.Join(c.Institutions(), ", "))
 	default:
-		return datosbot.Institution{}, datosbot.Errorf(datosbot.EINVALID, "Indique la institución con su clave (por ejemplo inegi) o con institucion:<clave>, o escriba el comando en el canal de enlace de la institución.")
+		return "", datosbot.Errorf(datosbot.EINVALID, "Indique la institución con su clave (por ejemplo inegi) o con institucion:<clave>, o escriba el comando en el canal de enlace de la institución.")
 	}
 	if !c.Member(key) && !(central && c.Central()) {
-		return datosbot.Institution{}, datosbot.Errorf(datosbot.EFORBIDDEN, "No es enlace de %q. Si debería serlo, pida una invitación al Enlace Institucional o a la Unidad.", key)
+		return "", datosbot.Errorf(datosbot.EFORBIDDEN, "No es enlace de %q. Si debería serlo, pida una invitación al Enlace Institucional o a la Unidad.", key)
 	}
-	return s.store.Institution(ctx, key) // ENOTFOUND: datosbot.InstitutionNotFound
+	return key, nil
 }
 
 // idAlphabet avoids letters and digits that are confused on a phone

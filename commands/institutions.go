@@ -100,10 +100,7 @@ func (s *Service) channel(ctx context.Context, c *Caller, in Invocation) (datosb
 			}
 			return datosbot.Reply{}, err
 		}
-		if inst, err = s.store.Institution(ctx, key); err != nil {
-			return datosbot.Reply{}, err
-		}
-		status, err := s.statusReply(ctx, inst)
+		status, err := s.statusReply(ctx, key)
 		if err != nil {
 			return datosbot.Reply{}, err
 		}

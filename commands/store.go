@@ -37,6 +37,15 @@ type Store interface {
 	// UnlinkChannel removes ch from its institution and returns the key.
 	// ENOTFOUND when ch is not linked.
 	UnlinkChannel(ctx context.Context, ch datosbot.ChannelID, by datosbot.UserID) (string, error)
+	// Identify returns, in one round trip, the memberships of user and the
+	// key of the institution ch is linked to ("" when none, or ch is "").
+	Identify(ctx context.Context, user datosbot.UserID, ch datosbot.ChannelID) ([]datosbot.Membership, string, error)
+	// InstitutionStatus returns, in one round trip, what estado shows of
+	// institution key in bimester b: the institution with its channels,
+	// its actions dated in b and its open campaigns with its own target.
+	// ENOTFOUND.
+	InstitutionStatus(ctx context.Context, key string, b datosbot.Bimester) (datosbot.InstitutionStatus, error)
+
 	// ChannelInstitution returns the key of the institution ch belongs to.
 	// ENOTFOUND when it is not a liaison channel.
 	ChannelInstitution(ctx context.Context, ch datosbot.ChannelID) (string, error)

@@ -31,11 +31,11 @@ func (o *observed) ObserveCommand(name, result string, d time.Duration) {
 // command would.
 type panickyStore struct{ commands.Store }
 
-func (p panickyStore) Memberships(ctx context.Context, u datosbot.UserID) ([]datosbot.Membership, error) {
+func (p panickyStore) Identify(ctx context.Context, u datosbot.UserID, ch datosbot.ChannelID) ([]datosbot.Membership, string, error) {
 	if u == "console:boom" {
 		panic("boom")
 	}
-	return p.Store.Memberships(ctx, u)
+	return p.Store.Identify(ctx, u, ch)
 }
 
 // TestHandleNamesEachCommandOnce checks that the name in the metrics and
@@ -78,6 +78,22 @@ func TestHandleNamesEachCommandOnce(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "command panicked") {
 		t.Errorf("logs = %s, want the panic logged", logs.String())
+	}
+	if strings.Contains(logs.String(), "command detail") {
+		t.Errorf("logs at info carry request detail:\n%s", logs.String())
+	}
+
+	// At debug each command adds its detail, without the user's text.
+	debug := &bottest.Buffer{}
+	svc = commands.New(commands.Config{Store: store, Now: clock.Now, Loc: mexico, Admins: []datosbot.UserID{admin},
+		Logger: slog.New(slog.NewTextHandler(debug, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	svc.Handle(ctx, datosbot.Request{User: admin, Channel: "console:general", Text: "acciones inegi bimestre:2026-B6 secreto-del-usuario"})
+	out := debug.String()
+	if !strings.Contains(out, "msg=\"command detail\" command=acciones") || !strings.Contains(out, "options=[bimestre]") {
+		t.Errorf("debug logs = %s, want the command's detail", out)
+	}
+	if strings.Contains(out, "secreto-del-usuario") {
+		t.Errorf("debug logs carry the user's text: %s", out)
 	}
 }
 

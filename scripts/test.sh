@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: hermetic (in-process Redis, httptest fakes of
 # Slack and Telegram) and again against a real redis-server, which it
-# installs from Debian's packages and starts when it is missing.
+# installs from Debian's packages and starts when it is missing, as it
+# installs chromium for the dashboard's browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,15 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
   else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; fi
 fi
+
+# The dashboard's browser test drives Debian's chromium headless; without it
+# that one test would only be skipped (and here it fails instead).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
+fi
+export DATOSBOT_REQUIRE_CHROMIUM=1 # the browser test fails instead of skipping
 
 # promtool (Debian's prometheus package) checks a scrape of /metrics.
 if ! command -v promtool >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
@@ -42,6 +52,11 @@ echo "== go vet"
 go vet ./...
 echo "== go test -race (hermetic)"
 go test -race -count=1 ./...
+echo "== fuzz targets, ${DATOSBOT_FUZZTIME:-5s} each (corpora in each package's testdata/fuzz)"
+for target in .:FuzzValidateDataURL .:FuzzValidateEvidenceURL ./commands:FuzzParse ./commands:FuzzParseAnnouncement \
+  ./bot/slack:FuzzCommandBody ./bot/slack:FuzzBlocks ./bot/telegram:FuzzRender; do
+  go test -run='^$' -fuzz="^${target#*:}\$" -fuzztime="${DATOSBOT_FUZZTIME:-5s}" "${target%%:*}"
+done
 echo "== go test -race (real redis-server on 127.0.0.1:$port)"
 DATOSBOT_TEST_REDIS_URL="redis://127.0.0.1:$port/0" go test -race -count=1 ./...
 echo "== build (as the Dockerfile does)"

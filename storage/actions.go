@@ -20,7 +20,8 @@ func actionNotFound(id string) error {
 	return datosbot.Errorf(datosbot.ENOTFOUND, "No existe la acción %s. Revise el identificador con /datos acciones.", id)
 }
 
-// indexAction queues the writes that file a new action in every index.
+// indexAction queues the writes that file a new action in every index
+// (Import); addActionScript makes the same writes for AddAction.
 func (s *Store) indexAction(ctx context.Context, p redis.Pipeliner, a datosbot.Action) {
 	z := redis.Z{Score: actionScore(a), Member: a.ID}
 	p.Set(ctx, s.actionKey(a.ID), mustJSON(a), 0)
@@ -36,7 +37,8 @@ func (s *Store) indexAction(ctx context.Context, p redis.Pipeliner, a datosbot.A
 // AddAction stores an action unless a non-withdrawn action of the same
 // institution and bimester has the same evidence URL (compared with
 // datosbot.NormalizeURL); then it returns that one and created=false. The
-// check and the write are one transaction. ECONFLICT if the ID exists.
+// check and the write are one server-side script (addActionScript), one
+// round trip. ECONFLICT if the ID exists.
 // A zero Bimester is taken from PublishedOn; a zero RegisteredAt is now.
 func (s *Store) AddAction(ctx context.Context, a datosbot.Action) (stored datosbot.Action, created bool, err error) {
 	if a.ID == "" || a.Institution == "" || a.EvidenceURL == "" {
@@ -51,42 +53,13 @@ func (s *Store) AddAction(ctx context.Context, a datosbot.Action) (stored datosb
 	if a.RegisteredAt.IsZero() {
 		a.RegisteredAt = s.now()
 	}
-	ak, ek := s.actionKey(a.ID), s.evidenceKey(a.Institution, a.Bimester)
-	field := datosbot.NormalizeURL(a.EvidenceURL)
-	err = s.update(ctx, func(tx *redis.Tx) error {
-		stored, created = a, false
-		existing, err := tx.HGet(ctx, ek, field).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return err
-		}
-		if existing != "" {
-			found, err := getJSON(ctx, tx, s.actionKey(existing), &stored)
-			if err != nil {
-				return err
-			}
-			if found && !stored.Withdrawn {
-				return nil
-			}
-			stored = a // a stale index entry: register anew
-		}
-		n, err := tx.Exists(ctx, ak).Result()
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return datosbot.Errorf(datosbot.ECONFLICT, "Ya existe una acción con el identificador %s. Intente registrar de nuevo.", a.ID)
-		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			s.indexAction(ctx, p, a)
-			s.queueEvidence(ctx, p, a)
-			s.audit(ctx, p, a.RegisteredBy, "accion.registrar", a.ID,
-				fmt.Sprintf("%s %s %s", a.Institution, a.Bimester, a.EvidenceURL))
-			return nil
-		})
-		created = err == nil
-		return err
-	}, ek, ak)
-	return stored, created, err
+	if a.Withdrawn {
+		return a, false, datosbot.Errorf(datosbot.EINVALID, "Una acción nueva no puede estar retirada.")
+	}
+	// One server-side script: the check and the write cannot interleave
+	// with another writer's, and nobody retries (a WATCH would, under
+	// concurrent registrations of one institution).
+	return s.addAction(ctx, a, fmt.Sprintf("%s %s %s", a.Institution, a.Bimester, a.EvidenceURL))
 }
 
 // Action returns one action. ENOTFOUND.
@@ -140,7 +113,8 @@ func (s *Store) Actions(ctx context.Context, key string, b datosbot.Bimester) ([
 	var index string
 	switch {
 	case key != "" && !b.IsZero():
-		index = s.institutionBimesterActionsKey(key, b)
+		// One institution's bimester is small: one round trip.
+		return records[datosbot.Action](ctx, s, s.institutionBimesterActionsKey(key, b), s.actionKey(""), false, "action")
 	case key != "":
 		index = s.institutionActionsKey(key)
 	case !b.IsZero():

@@ -131,7 +131,17 @@ func (s *Store) Campaigns(ctx context.Context, openOnly bool) ([]datosbot.Campai
 // OpenCampaignsFor returns the open campaigns that target institution key,
 // newest first.
 func (s *Store) OpenCampaignsFor(ctx context.Context, key string) ([]datosbot.Campaign, error) {
-	return s.campaignsIn(ctx, s.institutionCampaignsKey(key), true)
+	all, err := records[datosbot.Campaign](ctx, s, s.institutionCampaignsKey(key), s.campaignKey(""), true, "campaign")
+	if err != nil {
+		return nil, err
+	}
+	out := []datosbot.Campaign{}
+	for _, c := range all {
+		if !c.Closed {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // campaignsIn reads the campaigns of an index, newest first.

@@ -248,7 +248,13 @@ func (s *Store) openEmbedded(ctx context.Context, cfg Config) error {
 	}
 	s.mini = m
 	s.rdb = redis.NewClient(&redis.Options{Addr: m.Addr(), Password: password})
+	s.rdb.AddHook(tripCounter{&s.trips})
 	if err := s.load(ctx); err != nil {
+		s.rdb.Close()
+		m.Close()
+		return err
+	}
+	if err := s.loadHotScripts(ctx); err != nil {
 		s.rdb.Close()
 		m.Close()
 		return err

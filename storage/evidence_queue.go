@@ -20,7 +20,7 @@ import (
 // due action ids, a sorted set of claimed ones with a lease deadline, and
 // a hash of each queued check's state, moved by Lua scripts so that one
 // replica at a time checks a given action. AddAction queues the check in
-// the transaction that stores the action, so no stored action misses its
+// the script that stores the action, so no stored action misses its
 // check, whatever crashes when. Times are Unix microseconds.
 
 // evidenceKeys returns the queue's keys in the order the scripts declare
@@ -29,12 +29,20 @@ func (s *Store) evidenceKeys() []string {
 	return []string{s.evidenceDueKey(), s.evidenceLeaseKey(), s.evidenceJobKey()}
 }
 
-// queueEvidence queues the first check of a new action, due at once.
+// queueEvidence queues the first check of an action, due at its
+// registration. addActionScript does the same in Lua, with dueµs and
+// firstJob.
 func (s *Store) queueEvidence(ctx context.Context, p redis.Pipeliner, a datosbot.Action) {
-	at := a.RegisteredAt.UnixMicro()
-	p.ZAddNX(ctx, s.evidenceDueKey(), redis.Z{Score: float64(at), Member: a.ID})
-	p.HSetNX(ctx, s.evidenceJobKey(), a.ID, fmt.Sprintf("0 %d", at))
+	p.ZAddNX(ctx, s.evidenceDueKey(), redis.Z{Score: float64(dueµs(a)), Member: a.ID})
+	p.HSetNX(ctx, s.evidenceJobKey(), a.ID, firstJob(a))
 }
+
+// dueµs is when the first check of a is due: at its registration.
+func dueµs(a datosbot.Action) int64 { return a.RegisteredAt.UnixMicro() }
+
+// firstJob is the state of a's check before it ran: no attempt yet, queued
+// at its registration.
+func firstJob(a datosbot.Action) string { return fmt.Sprintf("0 %d", dueµs(a)) }
 
 // evidenceClaimScript returns expired leases to the queue (a replica died
 // mid-check), then claims the earliest due check: it moves to the lease

@@ -129,18 +129,23 @@ func (s *Store) PutInstitution(ctx context.Context, in datosbot.Institution, by 
 // Institution returns one institution with its channels. ENOTFOUND.
 func (s *Store) Institution(ctx context.Context, key string) (datosbot.Institution, error) {
 	var in datosbot.Institution
-	found, err := getJSON(ctx, s.rdb, s.institutionKey(key), &in)
-	if err != nil {
-		return in, s.wrap(err)
-	}
-	if !found {
+	var rec *redis.StringCmd
+	var chans *redis.StringSliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { // one round trip
+		rec = p.Get(ctx, s.institutionKey(key))
+		chans = p.SMembers(ctx, s.institutionChannelsKey(key))
+		return nil
+	})
+	if errors.Is(err, redis.Nil) {
 		return in, institutionNotFound(key)
 	}
-	chans, err := s.rdb.SMembers(ctx, s.institutionChannelsKey(key)).Result()
 	if err != nil {
 		return in, s.wrap(err)
 	}
-	in.Channels = sortedChannels(chans)
+	if err := json.Unmarshal([]byte(rec.Val()), &in); err != nil {
+		return in, fmt.Errorf("storage: decode institution %s: %w", key, err)
+	}
+	in.Channels = sortedChannels(chans.Val())
 	return in, nil
 }
 

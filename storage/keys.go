@@ -121,7 +121,7 @@ var domainFamilies = map[string]bool{
 
 // ephemeralFamilies are the first key parts of short-lived keys that
 // Export leaves out.
-var ephemeralFamilies = map[string]bool{"once": true, "lease": true}
+var ephemeralFamilies = map[string]bool{"once": true, "lease": true, "signin": true, "session": true}
 
 // ---- Campaigns (storage/campaigns.go) ----
 //
@@ -222,6 +222,25 @@ func (s *Store) occurrenceKey(k string) string { return s.key("sched", "occ", k)
 
 // ---- end of outbox and reminder schedule ----
 
+// ---- Dashboard sign-in and sessions (storage/dashboard.go) ----
+//
+// Both families hold only SHA-256 digests of the secrets the browser
+// carries, never the secrets themselves, so a copy of Redis cannot sign
+// anyone in. They are short-lived and listed in ephemeralFamilies: Export
+// leaves them out.
+
+// signInKey is a string with the JSON of one dashboard sign-in link
+// (signInRecord), by the digest of its token. It outlives the link's 15
+// minutes by a day so that a used or expired link is told apart from a
+// forged one.
+func (s *Store) signInKey(digest string) string { return s.key("signin", digest) }
+
+// sessionKey is a string with the JSON of one dashboard session
+// (sessionRecord), by the digest of its cookie, with the session's TTL.
+func (s *Store) sessionKey(digest string) string { return s.key("session", digest) }
+
+// ---- end of dashboard ----
+
 // ---- Evidence checks (storage/evidence_queue.go) ----
 //
 // The family "evq" is not in domainFamilies, so Export and Import carry
@@ -229,8 +248,8 @@ func (s *Store) occurrenceKey(k string) string { return s.key("sched", "occ", k)
 // The outcome of a check is the action's Evidence, in actionKey.
 
 // evidenceDueKey is a sorted set of the ids of actions whose publication
-// is to be checked, scored by when (Unix microseconds). AddAction adds the
-// action's id in its own transaction.
+// is to be checked, scored by when (Unix microseconds). AddAction's script
+// adds the action's id with the action.
 func (s *Store) evidenceDueKey() string { return s.key("evq", "due") }
 
 // evidenceLeaseKey is a sorted set of the ids of checks running now,

@@ -91,6 +91,11 @@ func (s *Store) memberships(ctx context.Context, hashKey string) ([]datosbot.Mem
 	if err != nil {
 		return nil, s.wrap(err)
 	}
+	return decodeMemberships(hashKey, vals)
+}
+
+// decodeMemberships decodes the fields of a membership hash, sorted.
+func decodeMemberships(hashKey string, vals map[string]string) ([]datosbot.Membership, error) {
 	out := make([]datosbot.Membership, 0, len(vals))
 	for f, v := range vals {
 		var m datosbot.Membership

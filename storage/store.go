@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -61,6 +62,7 @@ type Store struct {
 	saveMu   sync.Mutex // serializes saves
 	lastSave []byte     // bytes of the last successful save, to skip identical writes
 	closed   sync.Once
+	trips    atomic.Int64 // round trips to Redis (RoundTrips)
 	readOnly bool
 }
 
@@ -89,7 +91,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, datosbot.Errorf(datosbot.EINVALID, "REDIS_URL no es válida: %v. Use por ejemplo redis://host:6379/0.", err)
 	}
 	s.rdb = opts.client()
+	s.rdb.AddHook(tripCounter{&s.trips})
 	if err := s.Ping(ctx); err != nil {
+		s.rdb.Close()
+		return nil, err
+	}
+	if err := s.loadHotScripts(ctx); err != nil {
 		s.rdb.Close()
 		return nil, err
 	}

@@ -51,8 +51,15 @@ func (a *Adapter) command(ctx context.Context, h bot.Handler, cmd slack.SlashCom
 
 // interaction handles a button press or a form submission.
 func (a *Adapter) interaction(ctx context.Context, h bot.Handler, ic slack.InteractionCallback, key string) any {
+	if !slackID(ic.User.ID) {
+		// Nobody to act as: a button or form is never run anonymously.
+		return nil
+	}
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:
+		if a.homeAction(ctx, h, ic, key) {
+			return nil
+		}
 		a.press(ctx, h, ic, key)
 	case slack.InteractionTypeViewSubmission:
 		if ic.View.CallbackID == formCallbackID {
@@ -147,7 +154,9 @@ func (a *Adapter) handle(ctx context.Context, h bot.Handler, req datosbot.Reques
 	if h == nil {
 		return unavailableReply
 	}
-	return h.Handle(ctx, req)
+	r = h.Handle(ctx, req)
+	a.republishAfter(req, r)
+	return r
 }
 
 // respond sends r through a response_url.

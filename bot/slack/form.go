@@ -105,13 +105,10 @@ func formValue(v slack.View, block string) string {
 // command text, or returns Spanish errors keyed by block id.
 func anunciarCommand(v slack.View, hosts []string) (string, map[string]string) {
 	errs := map[string]string{}
-	var data []string
-	for _, u := range strings.FieldsFunc(formValue(v, fieldDatos), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
-		if _, err := datosbot.ValidateDataURL(u, hosts); err != nil {
-			errs[fieldDatos] = fieldError(err)
-			break
-		}
-		data = append(data, u)
+	// ValidateDataURLs checks the count before any URL, and drops repeats.
+	data, err := datosbot.ValidateDataURLs(strings.FieldsFunc(formValue(v, fieldDatos), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }), hosts)
+	if err != nil {
+		errs[fieldDatos] = fieldError(err)
 	}
 	if len(data) == 0 && errs[fieldDatos] == "" {
 		errs[fieldDatos] = "Escriba la URL directa de los datos. " + datosbot.URLRule

@@ -53,6 +53,8 @@ func TestFormRoundTrip(t *testing.T) {
 		{"data on another host", "https://example.com/dataset/x", goodPub, fieldDatos},
 		{"no data", "", goodPub, fieldDatos},
 		{"publication not a URL", goodData, "ayer en twitter", fieldPub},
+		{"more data URLs than an action holds", strings.Repeat(goodData+",", datosbot.MaxDataURLs+1), goodPub, fieldDatos},
+		{"zero-width space in the data URL", goodData + "\u200b", goodPub, fieldDatos},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {

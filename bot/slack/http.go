@@ -19,7 +19,7 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 	h := a.currentHandler()
 	asForm(r, body)
 	cmd, err := slack.SlashCommandParse(r)
-	if err != nil {
+	if err != nil || !commandFromSomeone(cmd) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}

@@ -89,24 +89,7 @@ func blocks(r datosbot.Reply) []slack.Block {
 	if t := strings.TrimSpace(r.Title); t != "" {
 		out = append(out, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fit(t, maxHeader), false, false)))
 	}
-	for _, chunk := range chunks(r.Text, maxSectionText) {
-		out = append(out, slack.NewRichTextBlock("", slack.NewRichTextSection(literal(chunk, nil)...)))
-	}
-	var fields []slack.RichTextSectionElement
-	for i, f := range r.Fields {
-		if i > 0 {
-			fields = append(fields, slack.NewRichTextSectionTextElement("\n", nil))
-		}
-		value := strings.TrimSpace(f.Value)
-		if value == "" {
-			value = "—"
-		}
-		fields = append(fields, slack.NewRichTextSectionTextElement(cut(f.Label, 200)+": ", &slack.RichTextSectionTextStyle{Bold: true}))
-		fields = append(fields, literal(cut(value, maxFieldText), nil)...)
-	}
-	if len(fields) > 0 {
-		out = append(out, slack.NewRichTextBlock("", slack.NewRichTextSection(fields...)))
-	}
+	out = append(out, bodyBlocks(r, maxBlocks-3)...) // room for header, buttons and context
 	var buttons []slack.BlockElement
 	for i, b := range r.Buttons {
 		if i == maxButtons || len(b.Command) > maxButtonValue {

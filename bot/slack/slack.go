@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/datosbot/datosbot"
@@ -75,6 +76,10 @@ type Config struct {
 	AckTimeout time.Duration
 	// WorkTimeout bounds one Handler call; default 30 s.
 	WorkTimeout time.Duration
+	// Home, when set, turns the Home tab on: app_home_opened publishes
+	// what Home returns, and so does each registration or acknowledgment
+	// of that person. nil leaves the Home tab unpublished.
+	Home HomeSource
 }
 
 // Adapter is the Slack adapter.
@@ -89,6 +94,7 @@ type Adapter struct {
 	client   *http.Client
 	ackAfter time.Duration
 	workFor  time.Duration
+	home     HomeSource
 
 	handler atomic.Pointer[bot.Handler]
 	ready   atomic.Value // error; nil when connected
@@ -123,6 +129,7 @@ func New(cfg Config) (*Adapter, error) {
 		client:   cfg.HTTPClient,
 		ackAfter: cfg.AckTimeout,
 		workFor:  cfg.WorkTimeout,
+		home:     cfg.Home,
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -217,14 +224,15 @@ func (a *Adapter) currentHandler() bot.Handler {
 	return nil
 }
 
-// Routes mounts POST /slack/commands and POST /slack/interactions when a
-// signing secret is configured. They answer 503 until Run has started.
+// Routes mounts POST /slack/commands, POST /slack/interactions and POST
+// /slack/events when a signing secret is configured. They answer 503 until Run has started.
 func (a *Adapter) Routes(mux *http.ServeMux) {
 	if a.secret == nil {
 		return
 	}
 	mux.HandleFunc("POST /slack/commands", a.serveCommand)
 	mux.HandleFunc("POST /slack/interactions", a.serveInteraction)
+	mux.HandleFunc("POST /slack/events", a.serveEvents)
 }
 
 // runSocket runs the Socket Mode client and dispatches its events.
@@ -268,6 +276,11 @@ func (a *Adapter) socketEvent(ctx context.Context, h bot.Handler, evt socketmode
 		if !ok || evt.Request == nil {
 			return
 		}
+		if !commandFromSomeone(cmd) {
+			a.log.Warn("slack socket mode command without a user or channel ignored")
+			a.ack(*evt.Request, nil)
+			return
+		}
 		req := *evt.Request
 		a.wg.Go(func() {
 			payload := a.command(ctx, h, cmd, dedupeKey(req.Payload))
@@ -285,7 +298,10 @@ func (a *Adapter) socketEvent(ctx context.Context, h bot.Handler, evt socketmode
 		})
 	case socketmode.EventTypeEventsAPI:
 		if evt.Request != nil {
-			a.ack(*evt.Request, nil) // no events are subscribed; acknowledge stray ones
+			a.ack(*evt.Request, nil)
+		}
+		if e, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
+			a.event(ctx, e)
 		}
 	}
 }

@@ -149,7 +149,7 @@ func render(r datosbot.Reply, limit int) []string {
 	var cur strings.Builder
 	n := 0
 	flush := func() {
-		if strings.TrimSpace(cur.String()) != "" {
+		if !blankHTML(cur.String()) {
 			parts = append(parts, cur.String())
 		}
 		cur.Reset()
@@ -161,7 +161,9 @@ func render(r datosbot.Reply, limit int) []string {
 		if ln > limit {
 			flush()
 			for _, c := range splitLine(l, limit) {
-				parts = append(parts, c)
+				if !blankHTML(c) {
+					parts = append(parts, c)
+				}
 			}
 			continue
 		}
@@ -181,6 +183,26 @@ func render(r datosbot.Reply, limit int) []string {
 	}
 	flush()
 	return parts
+}
+
+// blankHTML reports whether a part would show nothing but white space
+// once its tags are parsed: Telegram refuses such a message.
+func blankHTML(s string) bool {
+	for s != "" {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			return strings.TrimSpace(s) == ""
+		}
+		if strings.TrimSpace(s[:i]) != "" {
+			return false
+		}
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			return false
+		}
+		s = s[i+j+1:]
+	}
+	return true
 }
 
 // splitLine cuts one over-long line into chunks of at most limit
@@ -204,11 +226,16 @@ func splitLine(l line, limit int) []string {
 		}
 		for _, w := range words(sp.text) {
 			for w != "" {
-				e := escapeHTML(w)
-				if en := textLen(e); n+overhead+segN+en <= limit {
-					seg.WriteString(e)
-					segN += en
-					break
+				// A word of more than 3 bytes per code unit of room cannot
+				// fit (a code unit takes at most 3 bytes of UTF-8); not
+				// escaping it keeps a long word's cost linear.
+				if len(w) <= 3*limit {
+					e := escapeHTML(w)
+					if en := textLen(e); n+overhead+segN+en <= limit {
+						seg.WriteString(e)
+						segN += en
+						break
+					}
 				}
 				if n == 0 && segN == 0 {
 					// The word alone does not fit: take as many runes as do.

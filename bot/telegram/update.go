@@ -123,7 +123,9 @@ func (a *Adapter) handleMessage(ctx context.Context, h bot.Handler, updateID int
 		a.cfg.OnMigrate(ctx, chatRef(m.Chat.ID), chatRef(m.MigrateToChatID))
 	}
 	text, ok := commandText(m.Text, a.botName)
-	if !ok || m.From == nil {
+	if !ok || m.From == nil || m.From.ID == 0 || m.Chat.ID == 0 {
+		// Telegram always names the sender and the chat of a command; an
+		// update without them runs nothing, never as user 0 or in chat 0.
 		return
 	}
 	if m.SenderChat != nil {
@@ -176,7 +178,7 @@ func (a *Adapter) handleCallback(ctx context.Context, h bot.Handler, updateID in
 	case q.Message.InaccessibleMessage != nil:
 		chat, msgID = q.Message.InaccessibleMessage.Chat, q.Message.InaccessibleMessage.MessageID
 	}
-	if chat.ID == 0 || q.Data == "" {
+	if chat.ID == 0 || q.From.ID == 0 || q.Data == "" {
 		a.answerCallback(ctx, q.ID, "Este botón ya no está disponible.", true)
 		return
 	}

@@ -29,6 +29,7 @@ type Config struct {
 	UnidadChannel datosbot.ChannelID // DATOSBOT_UNIDAD_CHANNEL
 	APITokens     []string           // DATOSBOT_API_TOKENS
 	Evidence      evidenceConfig     // DATOSBOT_EVIDENCE, DATOSBOT_OEMBED_URL, DATOSBOT_FETCH_ALLOW
+	PublicURL     string             // DATOSBOT_PUBLIC_URL, default "http://localhost:8080" (dashboard sign-in links)
 
 	SlackBotToken      string // SLACK_BOT_TOKEN
 	SlackSigningSecret string // SLACK_SIGNING_SECRET
@@ -137,7 +138,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.DataHosts = nil
 		for _, h := range strings.Split(v, ",") {
 			h = strings.ToLower(strings.TrimSpace(h))
-			if h == "" || strings.ContainsAny(h, "/: ") {
+			if _, ok := datosbot.CanonicalHost(h); !ok || strings.ContainsAny(h, "/: ") {
 				return c, bad("DATOSBOT_DATA_HOSTS", "%q no es un nombre de servidor (use por ejemplo datos.gob.mx,www.datos.gob.mx)", h)
 			}
 			c.DataHosts = append(c.DataHosts, h)
@@ -199,6 +200,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
 		return c, bad("TELEGRAM_BOT_TOKEN", "no tiene la forma <número>:<clave> que da BotFather")
+	}
+	if c.PublicURL, err = publicURL(get("DATOSBOT_PUBLIC_URL")); err != nil {
+		return c, bad("DATOSBOT_PUBLIC_URL", "%v", err)
 	}
 	switch v := get("DATOSBOT_CONSOLE"); v {
 	case "":

@@ -288,6 +288,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"DATOSBOT_REMINDER_HOUR":  {"DATOSBOT_REMINDER_HOUR": "25"},
 		"DATOSBOT_DAYS_OFF":       {"DATOSBOT_DAYS_OFF": "2027-03-25,jueves santo"},
 		"DATOSBOT_GRACE_DAYS":     {"DATOSBOT_GRACE_DAYS": "-1"},
+		"DATOSBOT_DATA_HOSTS":     {"DATOSBOT_DATA_HOSTS": "datos.gob.mx,dato\u200bs.gob.mx"},
 		"DATOSBOT_ADMINS":         {"DATOSBOT_ADMINS": "U0123"},
 		"DATOSBOT_UNIDAD_CHANNEL": {"DATOSBOT_UNIDAD_CHANNEL": "irc:#x"},
 		"DATOSBOT_API_TOKENS":     {"DATOSBOT_API_TOKENS": "corto"},

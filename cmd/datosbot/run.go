@@ -127,10 +127,16 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		adapters = append(adapters, con)
 	}
 
+	// The dashboard reads failed deliveries from the outbox, made below.
+	board, err := newDashboard(cfg, store, admins, now, func() *reminders.Outbox { return m.Outbox }, logger)
+	if err != nil {
+		return nil, err
+	}
+
 	if cfg.Slack() {
 		// The signature window uses the real clock, never DATOSBOT_NOW.
 		sl, err := slack.New(slack.Config{BotToken: cfg.SlackBotToken, SigningSecret: cfg.SlackSigningSecret,
-			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger})
+			AppToken: cfg.SlackAppToken, APIURL: cfg.SlackAPIURL, Deduper: store, DataHosts: cfg.DataHosts, Logger: logger, Home: board})
 		if err != nil {
 			return nil, fmt.Errorf("configuración inválida: %w", namedError("SLACK_BOT_TOKEN", err))
 		}
@@ -143,7 +149,6 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 
 	var tg *telegram.Adapter
 	if cfg.Telegram() {
-		var err error
 		tg, err = telegram.New(ctx, telegram.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL,
 			WebhookSecret: cfg.TelegramWebhookSecret, WebhookURL: cfg.TelegramWebhookURL,
 			Deduper: store, Lease: store, Holder: replicaID(), Logger: logger,
@@ -173,6 +178,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
 		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, m.Outbox), Metrics: metrics,
 		EvidenceChecks: cfg.Evidence.On,
+		SignIn:         board,
 	})
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
 	if err := metrics.Register(outboxCollector(m.Outbox)); err != nil {
@@ -200,8 +206,8 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	api.Routes(mux)
 	api.CampaignRoutes(mux, m.Service.Campaigns())
 	m.Bot.Routes(mux)
+	board.Routes(mux)
 
-	var err error
 	m.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("configuración inválida: DATOSBOT_ADDR: no se puede escuchar en %s: %v", cfg.Addr, err)

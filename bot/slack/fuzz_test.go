@@ -1,0 +1,180 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot"
+)
+
+// The fuzz targets of the Slack adapter. `go test` runs their seeds and the
+// corpus in testdata/fuzz; scripts/test.sh fuzzes each for a few seconds;
+// see the README for longer runs.
+
+var slackRef = regexp.MustCompile(`^slack:[A-Za-z0-9]+$`)
+
+// checkingHandler fails the fuzz run when a request names no one or
+// nowhere.
+type checkingHandler struct {
+	mu  sync.Mutex
+	bad []datosbot.Request
+}
+
+func (h *checkingHandler) Handle(_ context.Context, req datosbot.Request) datosbot.Reply {
+	if !slackRef.MatchString(string(req.User)) || !slackRef.MatchString(string(req.Channel)) {
+		h.mu.Lock()
+		h.bad = append(h.bad, req)
+		h.mu.Unlock()
+	}
+	return datosbot.Reply{Text: "ok: " + req.Text}
+}
+
+// FuzzCommandBody posts any signed body to /slack/commands: the answer is
+// 200 or 400, never a crash, and a command runs only as a well-formed user
+// in a well-formed channel.
+func FuzzCommandBody(f *testing.F) {
+	body := readTestdataF(f, "command_datos.txt")
+	f.Add(strings.Replace(body, "text=TEXT", "text=estado", 1))
+	f.Add(strings.Replace(body, "text=TEXT", "text="+url.QueryEscape("anunciar <https://www.datos.gob.mx/dataset/x?utm_source=a&amp;b=1> <https://x.com/a/status/1|x>"), 1))
+	f.Add(strings.Replace(body, "&user_id=U0ANA", "", 1))
+	f.Add(strings.Replace(body, "user_id=U0ANA", "user_id=U0ANA&user_id=", 1))
+	f.Add("user_id=%&channel_id=C1")
+	f.Add("")
+
+	a, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: "http://127.0.0.1:9/api",
+		Now: func() time.Time { return testNow }, Logger: quiet, AckTimeout: 2 * time.Second})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := &checkingHandler{}
+	var handler bot.Handler = h
+	a.handler.Store(&handler)
+	mux := http.NewServeMux()
+	a.Routes(mux)
+
+	f.Fuzz(func(t *testing.T, body string) {
+		w := serve(mux, signed("/slack/commands", testSecret, testNow, body))
+		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
+			t.Fatalf("status %d for body %q", w.Code, body)
+		}
+		if w.Code == http.StatusOK && w.Body.Len() > 0 && !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("answer %q is not JSON", w.Body)
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if len(h.bad) > 0 {
+			t.Fatalf("body %q ran %+v", body, h.bad)
+		}
+	})
+}
+
+func readTestdataF(f *testing.F, name string) string {
+	f.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// FuzzBlocks renders replies made of any text and checks Block Kit's
+// limits: at most 50 blocks, 150 characters in a header, 3000 in a
+// section's text (rich_text included), 25 buttons of at most 75
+// characters, no empty text element.
+func FuzzBlocks(f *testing.F) {
+	f.Add("Campaña C3M9", "La Unidad pide comunicar los datos.", "Datos", "https://www.datos.gob.mx/dataset/x", "Enterado", "Responda.", uint16(1), uint8(1), uint8(1))
+	f.Add(strings.Repeat("título ", 40), strings.Repeat("línea con <, > y &\n", 400), "Nota", strings.Repeat("@here ", 500), "Ver", "<!channel>", uint16(3), uint8(30), uint8(30))
+	f.Add("", "http://.... https:// http://x.", "", "", "", "", uint16(200), uint8(0), uint8(0))
+	f.Add("\u200b", strings.Repeat("😀", 3001), "a", strings.Repeat("&", 2500), "b", strings.Repeat("<", 4000), uint16(60), uint8(60), uint8(3))
+	f.Fuzz(func(t *testing.T, title, text, label, value, button, context string, repeat uint16, nFields, nButtons uint8) {
+		// repeat stretches the text up to about 64,000 characters and the
+		// field values up to 2,500: with the fields, past what 50 blocks
+		// of 3000 hold.
+		r := datosbot.Reply{Title: title, Text: stretch(text, int(repeat)%1000*64), Context: context}
+		for range int(nFields) % 80 {
+			r.Fields = append(r.Fields, datosbot.Field{Label: label, Value: stretch(value, int(repeat)%40*64)})
+		}
+		for range int(nButtons) % 40 {
+			r.Buttons = append(r.Buttons, datosbot.Button{Label: button + "x", Command: "enterado " + button})
+		}
+		checkBlockKit(t, responseMessage(r))
+	})
+}
+
+// stretch repeats s to about n bytes.
+func stretch(s string, n int) string {
+	if s == "" || len(s) >= n {
+		return s
+	}
+	return strings.Repeat(s, n/len(s)+1)
+}
+
+// checkBlockKit fails t when m breaks a limit of Block Kit.
+func checkBlockKit(t *testing.T, m message) {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Text   string      `json:"text"`
+		Blocks []blockJSON `json:"blocks"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	runes := utf8.RuneCountInString
+	if n := runes(got.Text); n > maxFallback || n == 0 {
+		t.Errorf("fallback text of %d characters, want 1 to %d", n, maxFallback)
+	}
+	if len(got.Blocks) > maxBlocks {
+		t.Errorf("%d blocks, want at most %d", len(got.Blocks), maxBlocks)
+	}
+	for i, blk := range got.Blocks {
+		switch blk.Type {
+		case "header":
+			if n := runes(blk.Text.Text); n > maxHeader || n == 0 {
+				t.Errorf("block %d: header of %d characters, want 1 to %d", i, n, maxHeader)
+			}
+		case "rich_text":
+			n := 0
+			for _, sec := range blk.Elements {
+				for _, el := range sec.Elements {
+					switch {
+					case el.Type == "text" && el.Text == "", el.Type == "link" && el.URL == "":
+						t.Errorf("block %d: empty %s element", i, el.Type)
+					}
+					n += runes(el.Text) + runes(el.URL)
+				}
+			}
+			if n > maxSectionText || n == 0 {
+				t.Errorf("block %d: rich_text of %d characters, want 1 to %d", i, n, maxSectionText)
+			}
+		case "actions":
+			if len(blk.Elements) > maxButtons {
+				t.Errorf("block %d: %d buttons, want at most %d", i, len(blk.Elements), maxButtons)
+			}
+			for _, el := range blk.Elements {
+				if n := runes(el.text(t)); n > maxButtonLabel {
+					t.Errorf("block %d: button label of %d characters, want at most %d", i, n, maxButtonLabel)
+				}
+			}
+		case "context":
+			for _, el := range blk.Elements {
+				if n := runes(el.text(t)); n > maxSectionText || n == 0 {
+					t.Errorf("block %d: context of %d characters, want 1 to %d", i, n, maxSectionText)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,49 @@
+package telegram
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/datosbot/datosbot"
+)
+
+// TestRenderFindings keeps what FuzzRender found: parts of white space only
+// (a line of spaces longer than the limit, a bold title of spaces), which
+// Telegram refuses, are not sent.
+func TestRenderFindings(t *testing.T) {
+	tests := []struct {
+		name  string
+		r     datosbot.Reply
+		limit int
+	}{
+		{"long line of spaces", datosbot.Reply{Text: strings.Repeat(" ", 5000)}, maxMessageLen},
+		{"spaces between words at a small limit", datosbot.Reply{Text: "@here " + strings.Repeat(" ", 40) + "@ana"}, 19},
+		{"title of spaces", datosbot.Reply{Title: "   ", Text: "Listo."}, maxMessageLen},
+		{"only spaces everywhere", datosbot.Reply{Title: " ", Text: " \n ", Context: " "}, maxMessageLen},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkParts(t, tt.r, render(tt.r, tt.limit), tt.limit)
+		})
+	}
+}
+
+// TestRenderLongWordCostIsLinear: a word longer than the limit is cut in
+// time linear in its length (found by FuzzRender, which hung on a word of
+// 27,000 characters at a small limit: each cut escaped the whole rest).
+// Counted in bytes allocated, not time.
+func TestRenderLongWordCostIsLinear(t *testing.T) {
+	allocated := func(n int) uint64 {
+		r := datosbot.Reply{Text: strings.Repeat("😀&", n)}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		render(r, 64)
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	a, b := allocated(2000), allocated(8000)
+	if b > 6*a {
+		t.Errorf("bytes allocated: %d for 2,000 runes, %d for 8,000: want about 4 times, not 16", a, b)
+	}
+}
