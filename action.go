@@ -64,6 +64,9 @@ type Action struct {
 	WithdrawnBy  UserID     `json:"withdrawn_by,omitempty"`
 	WithdrawnAt  time.Time  `json:"withdrawn_at,omitzero"`
 	Reason       string     `json:"withdraw_reason,omitempty"`
+	// DataChecks are the portal's answers about DataURLs (datacheck.go);
+	// absent when the portal checks are off.
+	DataChecks []DataCheck `json:"data_checks,omitempty"`
 	// Evidence is what the last check of the publication found; nil
 	// until the first check (DESIGN 2.5).
 	Evidence *Evidence `json:"evidence"`

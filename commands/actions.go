@@ -40,6 +40,9 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 			return datosbot.Reply{}, err
 		}
 	}
+	if a.DataChecks, err = s.checkData(ctx, inst, a.DataURLs); err != nil {
+		return datosbot.Reply{}, err
+	}
 
 	var stored datosbot.Action
 	var created bool
@@ -57,6 +60,7 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 			Text: fmt.Sprintf("Esa publicación ya estaba registrada como la acción %s de %s (%s, %s); no se cuenta dos veces.",
 				stored.ID, inst.Key, stored.Bimester, stored.PublishedOn)}, nil
 	}
+	s.followChecks(ctx, "accion", stored.ID, inst.Key, stored.DataChecks)
 	s.campaigns.afterAction(ctx, stored)
 	r := datosbot.Reply{Title: fmt.Sprintf("Acción %s registrada", stored.ID),
 		Fields: []datosbot.Field{
@@ -71,6 +75,7 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 	if stored.Campaign != "" {
 		r.Fields = append(r.Fields, datosbot.Field{Label: "Campaña", Value: stored.Campaign})
 	}
+	r.Fields = append(r.Fields, checkFields(stored.DataChecks)...)
 	r.Text = fmt.Sprintf("%s cumple el bimestre %s.", inst.Name, stored.Bimester)
 	r.Context = fmt.Sprintf("Si fue un error: /datos retirar %s <motivo>", stored.ID)
 	return r, nil
@@ -267,7 +272,7 @@ func (s *Service) statusReply(ctx context.Context, key string) (datosbot.Reply, 
 			r.Fields = append(r.Fields, datosbot.Field{Label: "…", Value: fmt.Sprintf("y %d más: /datos acciones %s", len(live)-5, inst.Key)})
 			break
 		}
-		r.Fields = append(r.Fields, datosbot.Field{Label: "Acción " + a.ID, Value: fmt.Sprintf("%s, %s, %s", a.PublishedOn, a.Medium, a.EvidenceURL) + s.evidenceNote(a, true)})
+		r.Fields = append(r.Fields, datosbot.Field{Label: "Acción " + a.ID, Value: fmt.Sprintf("%s, %s, %s%s", a.PublishedOn, a.Medium, a.EvidenceURL, checkSuffix(a.DataChecks)) + s.evidenceNote(a, true)})
 	}
 	if len(inst.Channels) == 0 {
 		r.Context = fmt.Sprintf("La institución no tiene canal de enlace: en el chat del equipo escriba /datos canal vincular %s para recibir recordatorios.", inst.Key)
@@ -312,6 +317,7 @@ func (s *Service) actions(ctx context.Context, c *Caller, in Invocation) (datosb
 		if a.Campaign != "" {
 			line += " · campaña " + a.Campaign
 		}
+		line += checkSuffix(a.DataChecks)
 		line += s.evidenceNote(a, false)
 		if a.Withdrawn {
 			line += " · RETIRADA"
@@ -351,6 +357,10 @@ func (s *Service) publish(ctx context.Context, c *Caller, in Invocation) (datosb
 	}
 	if len(inst.Channels) == 0 {
 		return datosbot.Reply{}, datosbot.Errorf(datosbot.EINVALID, "%s no tiene canales de enlace donde avisar. Vincule uno con /datos canal vincular %s.", inst.Key, inst.Key)
+	}
+	checks, err := s.checkData(ctx, inst, []string{data})
+	if err != nil {
+		return datosbot.Reply{}, err
 	}
 	// The same dataset announced twice the same day (a double send, a retry
 	// from another device) is one notice: its id, and so the outbox keys of
@@ -393,5 +403,7 @@ func (s *Service) publish(ctx context.Context, c *Caller, in Invocation) (datosb
 	if err := s.store.AppendAudit(ctx, datosbot.AuditEntry{At: s.now(), Actor: c.User, Event: "publicar", Target: inst.Key, Detail: detail + " " + note}); err != nil {
 		return datosbot.Reply{}, err
 	}
-	return datosbot.Reply{Text: fmt.Sprintf("Aviso enviado a %d %s de enlace de %s.", sent, plural(sent, "canal", "canales"), inst.Key)}, nil
+	s.followChecks(ctx, "publicar", "", inst.Key, checks)
+	return datosbot.Reply{Text: fmt.Sprintf("Aviso enviado a %d %s de enlace de %s.", sent, plural(sent, "canal", "canales"), inst.Key),
+		Fields: checkFields(checks)}, nil
 }

@@ -100,6 +100,12 @@ func (cc *Campaigns) CreateCampaign(ctx context.Context, actor datosbot.UserID, 
 		return c, false, datosbot.Errorf(datosbot.EINVALID, "Falta la URL directa de los datos que deben comunicarse. %s", datosbot.URLRule)
 	}
 	c.DataURLs = urls
+	// A campaign names data of any institution: only a URL the portal does
+	// not know is refused.
+	checks, err := s.checkData(ctx, datosbot.Institution{}, urls)
+	if err != nil {
+		return c, false, err
+	}
 	targets, err := cc.targets(ctx, c.Institutions)
 	if err != nil {
 		return c, false, err
@@ -126,6 +132,7 @@ func (cc *Campaigns) CreateCampaign(ctx context.Context, actor datosbot.UserID, 
 		// channels, so the creator is not told it failed.
 		s.log.ErrorContext(ctx, "campaign announcement failed", "campaign", stored.ID, "err", err)
 	}
+	s.followChecks(ctx, "campana", stored.ID, "", checks)
 	return stored, true, nil
 }
 

@@ -52,6 +52,9 @@ type Config struct {
 	// EvidenceChecks says that publications are checked (DATOSBOT_EVIDENCE),
 	// so estado and acciones show "por revisar" before the first check.
 	EvidenceChecks bool
+	// DataChecker checks data URLs against the portal; nil checks their
+	// shape only (DATOSBOT_CKAN_URL=off).
+	DataChecker DataChecker
 }
 
 // Metrics receives one observation per command: its canonical name
@@ -75,6 +78,7 @@ type Service struct {
 	metrics   Metrics
 	log       *slog.Logger
 	evidence  bool
+	checker   DataChecker
 	campaigns *Campaigns
 	signIn    SignIn
 }
@@ -94,6 +98,7 @@ func New(cfg Config) *Service {
 		metrics:  cfg.Metrics,
 		log:      cfg.Logger,
 		evidence: cfg.EvidenceChecks,
+		checker:  cfg.DataChecker,
 		signIn:   cfg.SignIn,
 	}
 	s.campaigns = &Campaigns{svc: s, store: cfg.Store}
@@ -156,6 +161,10 @@ func (s *Service) Handle(ctx context.Context, req datosbot.Request) (reply datos
 	var err error
 	if len(req.Text) > datosbot.MaxTextLen {
 		err = datosbot.Errorf(datosbot.EINVALID, "El comando es demasiado largo (máximo %d caracteres). Acorte la nota.", datosbot.MaxTextLen)
+	} else if req.User.Platform() == "" || req.User.Local() == "" {
+		// The adapters refuse such requests; this keeps any other caller
+		// from running a command as nobody.
+		err = datosbot.Errorf(datosbot.EUNAUTHORIZED, "No sé quién envió este comando. Escríbalo de nuevo desde Slack, Telegram o la consola.")
 	} else {
 		in = Parse(req.Text)
 		if in.Name == "" {

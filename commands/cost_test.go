@@ -41,7 +41,9 @@ func TestCampaignDataURLsOverLimitRefusedBeforeWork(t *testing.T) {
 		t.Fatalf("campaigns after the refusals: %d (%v), want none", len(cs), err)
 	}
 	allocs := func(urls []string) float64 { return testing.AllocsPerRun(10, func() { _ = create(urls) }) }
-	if a, b := allocs(dataURLList(300)), allocs(farOver); b > a {
+	// The few allocations of slack are the store's background work (the
+	// race detector's too); parsing the list would cost thousands.
+	if a, b := allocs(dataURLList(300)), allocs(farOver); b > a+5 {
 		t.Errorf("allocations: %v for 300 URLs, %v for %d; want the same cost", a, b, len(farOver))
 	}
 	// The limit counts the URLs as written, before repeats are dropped: ten

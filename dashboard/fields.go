@@ -8,7 +8,7 @@ import "github.com/datosbot/datosbot"
 
 // hasDataChecks and hasEvidence say whether datosbot.Action carries them.
 const (
-	hasDataChecks = false
+	hasDataChecks = true
 	hasEvidence   = true
 )
 
@@ -16,7 +16,17 @@ const (
 type checkView struct{ URL, Status, Title string }
 
 // dataChecks returns the portal checks of a's data URLs.
-func dataChecks(a datosbot.Action) []checkView { return nil }
+func dataChecks(a datosbot.Action) []checkView {
+	out := make([]checkView, 0, len(a.DataChecks))
+	for _, c := range a.DataChecks {
+		title := c.Title
+		if title == "" {
+			title = c.Dataset
+		}
+		out = append(out, checkView{URL: c.URL, Status: string(c.Status), Title: title})
+	}
+	return out
+}
 
 // evidenceOf returns the evidence status of a ("verificada", "sin_mencion",
 // …) and its detail; "" when unknown.

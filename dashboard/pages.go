@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/datosbot/datosbot"
 )
@@ -95,7 +96,7 @@ func (s *Server) institucion(w http.ResponseWriter, r *http.Request, v *viewer) 
 	key := datosbot.Fold(r.PathValue("clave"))
 	if !v.sees(key) {
 		s.message(w, http.StatusForbidden, "Sin acceso a esta institución",
-			"Usted es enlace de "+joinKeys(v.keys())+" y solo puede ver su información.", "/tablero", "Ir a sus instituciones")
+			"Usted es enlace de "+strings.Join(v.keys(), ", ")+" y solo puede ver su información.", "/tablero", "Ir a sus instituciones")
 		return
 	}
 	var filter datosbot.Bimester
@@ -137,15 +138,16 @@ func (s *Server) loadInstitution(ctx context.Context, key string, filter datosbo
 	perBim := make([][]datosbot.Action, len(bims))
 	var shown []datosbot.Action
 	for _, a := range all {
+		inColumns := false
 		for j, b := range bims {
 			if b.Contains(a.PublishedOn) {
 				perBim[j] = append(perBim[j], a)
-				if filter.IsZero() || filter == b {
-					shown = append(shown, a)
-				}
+				inColumns = true
 			}
 		}
-		if !filter.IsZero() && filter.Contains(a.PublishedOn) && !containsBim(bims, filter) {
+		// Without a filter the page shows the heat map's two semesters;
+		// with one, that bimester, even an older one.
+		if filter.IsZero() && inColumns || !filter.IsZero() && filter.Contains(a.PublishedOn) {
 			shown = append(shown, a)
 		}
 	}
@@ -195,26 +197,6 @@ func targets(c datosbot.Campaign, key string) bool {
 		}
 	}
 	return false
-}
-
-func containsBim(bims []datosbot.Bimester, b datosbot.Bimester) bool {
-	for _, x := range bims {
-		if x == b {
-			return true
-		}
-	}
-	return false
-}
-
-func joinKeys(keys []string) string {
-	out := ""
-	for i, k := range keys {
-		if i > 0 {
-			out += ", "
-		}
-		out += k
-	}
-	return out
 }
 
 // reportRow is one institution of the semester report.

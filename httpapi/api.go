@@ -335,7 +335,7 @@ func (s *Server) handleCompliance(w http.ResponseWriter, r *http.Request) {
 // ActionCSVHeader is the header row of the actions CSV; the columns follow
 // the JSON field names.
 var ActionCSVHeader = []string{"id", "institution", "bimester", "data_urls", "evidence_url", "medium", "type",
-	"published_on", "campaign", "note", "registered_by", "registered_at", "withdrawn",
+	"published_on", "campaign", "note", "registered_by", "registered_at", "withdrawn", "data_checks",
 	"evidence_status", "evidence_checked_at", "evidence_detail"}
 
 func actionRows(actions []datosbot.Action) [][]string {
@@ -344,9 +344,28 @@ func actionRows(actions []datosbot.Action) [][]string {
 		rows = append(rows, []string{a.ID, a.Institution, a.Bimester.String(), strings.Join(a.DataURLs, " "),
 			cell(a.EvidenceURL), string(a.Medium), string(a.Type), dateString(a.PublishedOn), a.Campaign,
 			cell(a.Note), cell(string(a.RegisteredBy)), timeString(a.RegisteredAt, nil), strconv.FormatBool(a.Withdrawn),
-			string(evidenceOf(a).Status), timeString(evidenceOf(a).CheckedAt, nil), cell(evidenceOf(a).Detail)})
+			checkStatuses(a), string(evidenceOf(a).Status), timeString(evidenceOf(a).CheckedAt, nil), cell(evidenceOf(a).Detail)})
 	}
 	return rows
+}
+
+// checkStatuses is the data_checks column: the portal's answer about each
+// data URL, space-separated in the order of data_urls ("" when unchecked).
+func checkStatuses(a datosbot.Action) string {
+	out := make([]string, 0, len(a.DataURLs))
+	for _, u := range a.DataURLs {
+		status := ""
+		for _, c := range a.DataChecks {
+			if c.URL == u {
+				status = string(c.Status)
+			}
+		}
+		if status == "" && len(a.DataChecks) > 0 {
+			status = "-"
+		}
+		out = append(out, status)
+	}
+	return strings.TrimSpace(strings.Join(out, " "))
 }
 
 // ComplianceCSVHeader is the header row of the compliance CSV.

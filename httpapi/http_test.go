@@ -480,9 +480,9 @@ func TestActions(t *testing.T) {
 		w := do(t, h, "GET", "/api/v1/actions?institution=shcp&format=csv", bearer(token), nil)
 		got := readCSV(t, w)
 		want := [][]string{
-			{"id", "institution", "bimester", "data_urls", "evidence_url", "medium", "type", "published_on", "campaign", "note", "registered_by", "registered_at", "withdrawn", "evidence_status", "evidence_checked_at", "evidence_detail"},
-			{"A2222", "shcp", "2026-B6", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A2222", "web", "uso", "2026-11-20", "", "", "slack:U1", "2026-12-03T17:30:01Z", "true", "", "", ""},
-			{"A3333", "shcp", "2026-B5", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A3333", "web", "uso", "2026-10-05", "", "'-1+1", "slack:U1", "2026-12-03T17:30:02Z", "false", "", "", ""},
+			{"id", "institution", "bimester", "data_urls", "evidence_url", "medium", "type", "published_on", "campaign", "note", "registered_by", "registered_at", "withdrawn", "data_checks", "evidence_status", "evidence_checked_at", "evidence_detail"},
+			{"A2222", "shcp", "2026-B6", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A2222", "web", "uso", "2026-11-20", "", "", "slack:U1", "2026-12-03T17:30:01Z", "true", "", "", "", ""},
+			{"A3333", "shcp", "2026-B5", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A3333", "web", "uso", "2026-10-05", "", "'-1+1", "slack:U1", "2026-12-03T17:30:02Z", "false", "", "", "", ""},
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("CSV =\n%q\nwant\n%q", got, want)

@@ -13,6 +13,23 @@ import (
 	"github.com/datosbot/datosbot"
 )
 
+// Finder is implemented by a Sender that can tell whether its platform
+// already has a message: the Slack adapter looks the message's outbox key
+// up in the channel's recent history (the key travels in each post's
+// metadata). FindPosted reports whether m was posted into its channel
+// since since; it returns *datosbot.RateLimitError when the platform asks
+// to wait, an error wrapping errors.ErrUnsupported when the platform
+// offers no lookup, and any other error when it cannot tell (a missing
+// scope, a failed request).
+type Finder interface {
+	FindPosted(ctx context.Context, m datosbot.Message, since time.Time) (bool, error)
+}
+
+// lookupSkew widens the search for a post that may have been accepted:
+// the bound is taken on the clock of the replica that started the post,
+// and the platform stamps the message with its own.
+const lookupSkew = time.Minute
+
 // Sender posts one message through its platform. bot.Router.Deliver
 // implements it. It returns *datosbot.RateLimitError when the platform asks
 // to wait, *datosbot.PermanentError when the post can never succeed and
@@ -29,10 +46,12 @@ type OutboxStore interface {
 	OutboxEnqueue(ctx context.Context, at time.Time, msgs []datosbot.Message) (int, error)
 	OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
 		pace func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration),
-		claimed func(m datosbot.Message, token string, attempts int, slot time.Time)) (time.Time, error)
-	OutboxPosting(ctx context.Context, key string, now time.Time) error
-	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time) (bool, error)
-	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, counters ...string) (bool, error)
+		claimed func(m datosbot.Message, token string, attempts int, slot, unsure time.Time)) (time.Time, error)
+	OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
+		every time.Duration, bucket string, bucketLimit int, bucketWindow time.Duration) (wait time.Duration, held bool, err error)
+	OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error)
+	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time, counters ...datosbot.OutboxCounter) (bool, error)
+	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, maybePosted bool, counters ...datosbot.OutboxCounter) (bool, error)
 	OutboxFail(ctx context.Context, m datosbot.Message, token, reason string, now time.Time) (bool, error)
 	OutboxPause(ctx context.Context, ch datosbot.ChannelID, bucket string, until time.Time) error
 	OutboxFailures(ctx context.Context, channels []datosbot.ChannelID,
@@ -52,6 +71,11 @@ type Pace struct {
 	// Platform is the least time between two posts of the whole platform
 	// (all replicas together). Zero means no limit.
 	Platform time.Duration
+	// PlatformWindow is the window in which the platform counts its
+	// overall limit: at most PlatformWindow/Platform posts within any
+	// PlatformWindow (Telegram: 30 in any second). Default one second, or
+	// Platform when longer.
+	PlatformWindow time.Duration
 	// PausePlatform makes a rate limit on one chat pause the whole
 	// platform, not only that chat. Off by default: a paused chat then
 	// never delays the others.
@@ -65,6 +89,15 @@ type Pace struct {
 // jitter; each such post costs a 429 and a pause. Five percent of Slack's
 // one second per channel is 50 ms.
 const PaceMargin = 0.05
+
+// PlatformMargin replaces PaceMargin for the spacing planned under a
+// platform-wide limit (Pace.Platform). That limit is a count (Telegram's 30
+// posts in any second), and the store enforces the count itself when each
+// post starts, counting every post from its start until its outcome is
+// recorded, which covers the instant the platform counted it: no jitter
+// can make it exceed the count. The plan then only needs to stay a little
+// under the count, so that posts seldom wait at that gate.
+const PlatformMargin = 0.01
 
 // widen returns d stretched by PaceMargin.
 func widen(d time.Duration) time.Duration {
@@ -109,19 +142,25 @@ type OutboxConfig struct {
 	// it). Defaults 5 seconds and 10 minutes.
 	Backoff, MaxBackoff time.Duration
 	// Lease is how long a claimed message stays reserved for its worker
-	// after its slot; if the worker dies, the message returns to the queue
-	// when the lease ends. Default 2 minutes; keep it above SendTimeout.
+	// after its slot or its worker's last heartbeat; if the worker dies,
+	// the message returns to the queue when the lease ends. Default 8
+	// seconds.
 	Lease time.Duration
+	// Heartbeat is how often a running worker renews the leases of the
+	// messages it holds (see Outbox.Heartbeat). Default a quarter of Lease.
+	Heartbeat time.Duration
 	// SendTimeout bounds one post. Default 30 seconds.
 	SendTimeout time.Duration
 	// Horizon is how far ahead Run claims paced slots, then waits for each
 	// slot: a longer horizon smooths the rate, a shorter one holds fewer
-	// messages in flight. Default 1 second. DeliverOnce claims only what
-	// may be posted at once.
+	// messages in flight. Default 250 ms (about 8 posts of Telegram's 30
+	// per second). DeliverOnce claims only what may be posted at once.
 	Horizon time.Duration
 	// Batch is the most messages one claim takes. Default 100.
 	Batch int
-	// Concurrency is the most posts in progress at once. Default 32.
+	// Concurrency is the most posts in progress at once. Default 32. Run
+	// holds at most Concurrency + Batch messages, posting or waiting for
+	// their slot.
 	Concurrency int
 	// PollInterval is how often Run looks for work queued by other
 	// replicas when it has none. Default 1 second.
@@ -142,18 +181,31 @@ type OutboxConfig struct {
 // A message Key is enqueued at most once, forever: enqueueing a key that
 // is queued, in flight, sent or failed is a no-op (counted as a duplicate
 // avoided). A claim moves a message atomically from the queue to the
-// in-flight set with a lease, so two workers never hold it at once, and a
-// crashed worker's messages return to the queue when their lease ends.
+// in-flight set with a lease, so two workers never hold it at once. A
+// lease is a few seconds (Lease) and the live worker renews it with a
+// heartbeat (asynq's model), so a slow platform never lets a live worker's
+// claim expire, while a dead worker's messages return to the queue within
+// one lease and are posted by another worker (or by the restarted one,
+// which needs nothing from its former self). A worker whose lease was lost
+// anyway (it stalled past a lease) does not start the post: another worker
+// holds the message.
 // Stopping Run (ctx cancelled) lets posts already started finish and be
 // recorded, and returns the messages still waiting for their slot.
 //
 // The only window for a repeat is a post the platform accepted whose
 // record the bot never wrote: the process crashed (or lost Redis) between
 // the platform's answer and the sent mark, or the post timed out after the
-// platform had accepted it. Both are measured: Stats.Uncertain counts
-// leases that expired after their post had started and posts that timed
-// out, each a possible repeat; Stats.Repeated counts sent marks that found
-// the key already sent, each a certain repeat.
+// platform had accepted it. Such a message is marked unsure (its lease
+// expired after its post started, or the post timed out). Where the
+// platform can be asked (a Sender that is a Finder: Slack, through the
+// outbox key each post carries in its metadata), the next worker looks it
+// up first, from when that post started, and records it as sent when the
+// platform has it (Stats.Found); it posts it when the platform has not.
+// Where it cannot ask (Telegram) or the lookup fails, it posts it again:
+// Stats.Uncertain counts those posts, each a possible repeat, and
+// Stats.Repeated counts sent marks that found the key already sent, each
+// a certain repeat. Because a worker holds only its next slot window, the
+// window is the few posts in progress at the instant of a crash.
 //
 // # Order
 //
@@ -177,6 +229,7 @@ type Outbox struct {
 	backoff     time.Duration
 	maxBackoff  time.Duration
 	lease       time.Duration
+	heartbeat   time.Duration
 	sendTimeout time.Duration
 	horizon     time.Duration
 	batch       int
@@ -185,14 +238,14 @@ type Outbox struct {
 	observe     func(datosbot.Platform, string)
 	log         *slog.Logger
 	wake        chan struct{}
-	gates       channelGates
+	holding     holdings
 }
 
 // NewOutbox returns an Outbox with cfg's defaults filled in.
 func NewOutbox(cfg OutboxConfig) *Outbox {
 	o := &Outbox{store: cfg.Store, sender: cfg.Sender, now: cfg.Now, unidad: cfg.UnidadChannel, onMove: cfg.OnMove,
 		pace: cfg.Pace, maxAttempts: cfg.MaxAttempts, backoff: cfg.Backoff, maxBackoff: cfg.MaxBackoff,
-		lease: cfg.Lease, sendTimeout: cfg.SendTimeout, horizon: cfg.Horizon, batch: cfg.Batch,
+		lease: cfg.Lease, heartbeat: cfg.Heartbeat, sendTimeout: cfg.SendTimeout, horizon: cfg.Horizon, batch: cfg.Batch,
 		concurrency: cfg.Concurrency, poll: cfg.PollInterval, observe: cfg.Observe, log: cfg.Logger,
 		wake: make(chan struct{}, 1)}
 	if o.now == nil {
@@ -208,9 +261,10 @@ func NewOutbox(cfg OutboxConfig) *Outbox {
 	}
 	def(&o.backoff, 5*time.Second)
 	def(&o.maxBackoff, 10*time.Minute)
-	def(&o.lease, 2*time.Minute)
+	def(&o.lease, 8*time.Second)
+	def(&o.heartbeat, o.lease/4)
 	def(&o.sendTimeout, 30*time.Second)
-	def(&o.horizon, time.Second)
+	def(&o.horizon, 250*time.Millisecond)
 	def(&o.poll, time.Second)
 	if o.maxAttempts <= 0 {
 		o.maxAttempts = 8
@@ -254,7 +308,8 @@ func (o *Outbox) nudge() {
 
 // paceOf returns how channel ch is paced, PaceMargin included: the least
 // time between two posts into ch, and the bucket of its platform-wide
-// limit ("" for none) with the least time between two posts in it.
+// limit ("" for none) with the least time between two posts in it
+// (PlatformMargin included).
 func (o *Outbox) paceOf(ch datosbot.ChannelID) (time.Duration, string, time.Duration) {
 	p := o.pace[ch.Platform()]
 	every := p.Channel
@@ -265,7 +320,7 @@ func (o *Outbox) paceOf(ch datosbot.ChannelID) (time.Duration, string, time.Dura
 	if p.Platform > 0 {
 		bucket = string(ch.Platform())
 	}
-	return widen(every), bucket, widen(p.Platform)
+	return widen(every), bucket, p.Platform + time.Duration(float64(p.Platform)*PlatformMargin)
 }
 
 // claimed is one message held by this worker.
@@ -274,22 +329,107 @@ type claimed struct {
 	token    string
 	attempts int
 	slot     time.Time
+	unsure   time.Time // when not zero, an earlier post that started then may have been accepted
 }
 
-func (o *Outbox) claim(ctx context.Context, horizon time.Duration) ([]claimed, time.Time, error) {
+// claim claims up to limit messages whose slot is within horizon and
+// holds them (see holdings) until they are handled or released.
+func (o *Outbox) claim(ctx context.Context, limit int, horizon time.Duration) ([]claimed, time.Time, error) {
 	var batch []claimed
-	wake, err := o.store.OutboxClaim(ctx, o.now(), o.batch, o.lease, horizon, o.paceOf,
-		func(m datosbot.Message, token string, attempts int, slot time.Time) {
-			batch = append(batch, claimed{m, token, attempts, slot})
+	wake, err := o.store.OutboxClaim(ctx, o.now(), limit, o.lease, horizon, o.paceOf,
+		func(m datosbot.Message, token string, attempts int, slot, unsure time.Time) {
+			c := claimed{m, token, attempts, slot, unsure}
+			// A post may start as late as the end of its channel's turn
+			// (Horizon after its slot), after a lookup of up to
+			// SendTimeout, and last SendTimeout; past that (and the time
+			// to record it) the worker is stuck, as good as dead, and its
+			// claim is no longer renewed.
+			o.holding.add(c, slot.Add(o.horizon+2*o.sendTimeout+30*time.Second))
+			batch = append(batch, c)
 		})
 	return batch, wake, err
 }
 
+// holdings are the claims of this worker whose leases its heartbeat
+// renews: message key → claim token and the instant after which the
+// claim is no longer renewed.
+type holdings struct {
+	mu    sync.Mutex
+	claim map[string]holding
+}
+
+type holding struct {
+	token string
+	until time.Time
+}
+
+func (h *holdings) add(c claimed, until time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.claim == nil {
+		h.claim = map[string]holding{}
+	}
+	h.claim[c.m.Key] = holding{c.token, until}
+}
+
+func (h *holdings) drop(c claimed) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.claim[c.m.Key].token == c.token {
+		delete(h.claim, c.m.Key)
+	}
+}
+
+// live returns the claims still renewed at now.
+func (h *holdings) live(now time.Time) map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string]string, len(h.claim))
+	for k, c := range h.claim {
+		if now.Before(c.until) {
+			out[k] = c.token
+		}
+	}
+	return out
+}
+
+// Heartbeat renews, Lease from now, the leases of the messages this worker
+// holds and is still working on; Run calls it every Heartbeat. A worker
+// that stops calling it (it died, or hangs past a post's SendTimeout)
+// loses its claims one Lease later, and another worker posts them.
+func (o *Outbox) Heartbeat(ctx context.Context) error {
+	now := o.now()
+	claims := o.holding.live(now)
+	if len(claims) == 0 {
+		return nil
+	}
+	_, err := o.store.OutboxExtend(ctx, now.Add(o.lease), claims)
+	return err
+}
+
+// beat runs Heartbeat every o.heartbeat until ctx is done.
+func (o *Outbox) beat(ctx context.Context) {
+	t := time.NewTicker(o.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := o.Heartbeat(ctx); err != nil && ctx.Err() == nil {
+				o.log.Warn("outbox: renewing the leases of claimed messages failed; they return to the queue if it keeps failing", "err", err)
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // DeliverOnce claims the messages that may be posted now, without waiting
 // for any pacing slot, posts them and records the outcomes. It returns how
-// many it handled. Tests drive it with a fake clock; Run is the loop.
+// many it handled. Tests drive it with a fake clock; Run is the loop. It
+// runs no heartbeat of its own: a test that holds claims across fake
+// seconds calls Heartbeat, as Run does every Heartbeat.
 func (o *Outbox) DeliverOnce(ctx context.Context) (int, error) {
-	batch, _, err := o.claim(ctx, 0)
+	batch, _, err := o.claim(ctx, o.batch, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -322,31 +462,50 @@ func (o *Outbox) DeliverOnce(ctx context.Context) (int, error) {
 // PollInterval at most, or until Post enqueues something. It returns after
 // the posts in progress are recorded.
 //
-// A message waiting for its slot does not take one of the Concurrency
-// posts: with Telegram's 30 posts per second, a second of slots would
-// otherwise fill them all and hold back every other channel. Claimed
-// messages not yet finished are bounded apart, by Concurrency + 4×Batch.
+// A worker holds no more than it can post within its next slot window:
+// only messages whose slot is within Horizon, and at most Concurrency +
+// Batch unfinished at once (posting, or waiting for a slot), so a crash
+// strands only the posts of that instant, and the rest of the queue stays
+// free for the other replicas. A message waiting for its slot does not
+// take one of the Concurrency posts: with Telegram's 30 posts per second,
+// the slots within the horizon would otherwise fill them and hold back
+// every other channel.
 func (o *Outbox) Run(ctx context.Context) error {
+	// The heartbeat outlives ctx until the posts in progress are recorded.
+	bctx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	go o.beat(bctx)
+	defer stopBeat()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	unfinished := make(chan struct{}, o.concurrency+o.batch)
 	posting := make(chan struct{}, o.concurrency)
-	held := make(chan struct{}, o.concurrency+4*o.batch)
+	finished := make(chan struct{}, 1)
 	for ctx.Err() == nil {
-		batch, wake, err := o.claim(ctx, o.horizon)
+		free := cap(unfinished) - len(unfinished)
+		if free <= 0 {
+			select {
+			case <-finished:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		limit := min(o.batch, free)
+		batch, wake, err := o.claim(ctx, limit, o.horizon)
 		if err != nil && ctx.Err() == nil {
 			o.log.Error("outbox: claim failed", "err", err)
 		}
-		for i, c := range batch {
-			select {
-			case held <- struct{}{}:
-			case <-ctx.Done():
-				o.release(ctx, batch[i:])
-				return nil
-			}
+		for _, c := range batch {
+			unfinished <- struct{}{} // never blocks: len(batch) <= free
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() { <-held }()
+				defer func() {
+					<-unfinished
+					select {
+					case finished <- struct{}{}:
+					default:
+					}
+				}()
 				if err := o.waitSlot(ctx, c); err != nil {
 					return
 				}
@@ -364,7 +523,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 		}
 		d := o.poll
 		switch {
-		case len(batch) >= o.batch:
+		case len(batch) >= limit:
 			d = 0
 		case !wake.IsZero():
 			d = min(d, max(wake.Sub(o.now()), time.Millisecond))
@@ -404,92 +563,63 @@ func (o *Outbox) waitSlot(ctx context.Context, c claimed) error {
 	}
 }
 
-// waitTurn waits until this process may post into c's channel: the
-// channel's spacing after the previous post into it actually started, and
-// the end of a rate limit the platform answered. It reports whether c may
-// be posted now; if not, c is back in the queue (ctx ended, or the channel
-// is busy for longer than Horizon, as after a long Retry-After).
-//
-// The store's slots space the posts of every replica, but a slot is only
-// the earliest instant: a post that starts late (a slow timer, a busy
-// Redis) leaves the next one, on time, too close to it, and the platform
-// answers 429. This gate, per process and right before the post, measures
-// the spacing from the actual start instead.
-func (o *Outbox) waitTurn(ctx context.Context, c claimed) bool {
-	every, _, _ := o.paceOf(c.m.Channel)
-	if every <= 0 {
-		return true
+// gateOf returns what the store checks when a post into ch starts (see
+// start): the least time since the channel's last start, PaceMargin
+// included, and the bucket of its platform-wide limit with the most posts
+// it may have within its window. A spacing of Pace.Platform under a
+// PlatformWindow becomes a count in it (Telegram's 1s/30: 30 in any second),
+// which lets a post that started late be followed at once by the next
+// without ever exceeding the platform's count. The count needs no margin:
+// the store counts each post from its start until its outcome is
+// recorded, which covers the instant the platform counted it.
+func (o *Outbox) gateOf(ch datosbot.ChannelID) (every time.Duration, bucket string, limit int, window time.Duration) {
+	every, bucket, _ = o.paceOf(ch)
+	if p := o.pace[ch.Platform()]; bucket != "" && p.Platform > 0 {
+		w := p.PlatformWindow
+		if w <= 0 {
+			w = max(time.Second, p.Platform)
+		}
+		limit = max(1, int(w/p.Platform))
+		window = time.Duration(limit) * p.Platform
 	}
+	return every, bucket, limit, window
+}
+
+// start begins the post of c, checking in the store the limits counted at
+// the instants posts really start, across replicas (see
+// storage.Store.OutboxPosting): a planned slot is only the earliest
+// instant, and a post that starts late (a slow timer, a busy Redis) would
+// leave the next one, on time, too close to it for the platform. When the
+// post must wait, start waits (if wait and the wait is within Horizon) or
+// puts c back in the queue for then. It reports whether the post started;
+// an error means it did not, and the lease returns c to the queue.
+func (o *Outbox) start(ctx, hctx context.Context, c claimed, wait bool) (bool, error) {
+	every, bucket, limit, window := o.gateOf(c.m.Channel)
 	for {
 		now := o.now()
-		d := o.gates.take(c.m.Channel, now, every)
-		if d <= 0 {
-			return true
+		d, held, err := o.store.OutboxPosting(hctx, c.m.Key, c.token, c.m.Channel, now, every, bucket, limit, window)
+		if err != nil {
+			return false, err
 		}
-		if d > o.horizon {
-			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			_, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, now.Add(d))
-			cancel()
-			if err != nil {
+		if !held {
+			return false, nil // the lease was lost: another worker may hold the message now
+		}
+		if d <= 0 {
+			return true, nil
+		}
+		if !wait || d > o.horizon || ctx.Err() != nil {
+			if _, err := o.store.OutboxRequeue(hctx, c.m, c.token, c.attempts, now.Add(d), false); err != nil {
 				o.log.Error("outbox: putting back a message for a busy channel failed; its lease will return it", "key", c.m.Key, "err", err)
 			}
 			o.nudge()
-			return false
+			return false, nil
 		}
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			t.Stop()
-			o.release(ctx, []claimed{c})
-			return false
 		}
-	}
-}
-
-// channelGates holds, per channel, the instant from which this process
-// may post into it again.
-type channelGates struct {
-	mu    sync.Mutex
-	free  map[datosbot.ChannelID]time.Time
-	sweep int // size of free that triggers the next removal of past entries
-}
-
-// take returns how long until ch is free at now; when it is free already,
-// take returns 0 and holds ch for every from now.
-func (g *channelGates) take(ch datosbot.ChannelID, now time.Time, every time.Duration) time.Duration {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if f := g.free[ch]; now.Before(f) {
-		return f.Sub(now)
-	}
-	g.set(ch, now.Add(every), now)
-	return 0
-}
-
-// hold keeps ch busy until t at least (a platform's Retry-After).
-func (g *channelGates) hold(ch datosbot.ChannelID, t, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.free[ch].Before(t) {
-		g.set(ch, t, now)
-	}
-}
-
-// set records that ch is free from t, and forgets the channels already
-// free at now whenever the map doubled, so it holds only busy channels.
-func (g *channelGates) set(ch datosbot.ChannelID, t, now time.Time) {
-	if g.free == nil {
-		g.free = map[datosbot.ChannelID]time.Time{}
-	}
-	g.free[ch] = t
-	if len(g.free) > g.sweep {
-		for k, f := range g.free {
-			if !f.After(now) {
-				delete(g.free, k)
-			}
-		}
-		g.sweep = max(1024, 2*len(g.free))
+		t.Stop()
 	}
 }
 
@@ -499,28 +629,39 @@ func (o *Outbox) release(ctx context.Context, cs []claimed) {
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	for _, c := range cs {
-		if _, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, o.now(), "released"); err != nil {
+		o.holding.drop(c)
+		if _, err := o.store.OutboxRequeue(bctx, c.m, c.token, c.attempts, o.now(), false, datosbot.OutboxReleased); err != nil {
 			o.log.Error("outbox: releasing a message failed; its lease will return it", "key", c.m.Key, "err", err)
 		}
 	}
 }
 
-// handle posts one claimed message and records the outcome; when gated,
-// it first waits for its channel's turn (see waitTurn). The post and the
-// record are not interrupted by ctx: a post that started is finished and
+// handle posts one claimed message and records the outcome; when wait is
+// false, a post whose channel or platform is busy goes back to the queue
+// at once instead of waiting its turn (see start). The post and the record
+// are not interrupted by ctx: a post that started is finished and
 // recorded, so stopping never causes a repeat.
-func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.sendTimeout+30*time.Second)
+func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
+	defer o.holding.drop(c) // after the outcome is recorded
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*o.sendTimeout+30*time.Second)
 	defer cancel()
-	if err := o.store.OutboxPosting(hctx, c.m.Key, o.now()); err != nil {
-		return err // not posted; the lease returns it to the queue
+	var sent []datosbot.OutboxCounter // counters besides OutboxSent if the post succeeds
+	if !c.unsure.IsZero() {
+		done, absent, err := o.lookUp(hctx, c)
+		if done || err != nil {
+			return err
+		}
+		if !absent {
+			sent = append(sent, datosbot.OutboxUncertain)
+		}
 	}
-	if gated && !o.waitTurn(ctx, c) {
-		return nil // back in the queue
+	started, err := o.start(ctx, hctx, c, wait)
+	if err != nil || !started {
+		return err
 	}
 	ctx = hctx
 	sctx, scancel := context.WithTimeout(ctx, o.sendTimeout)
-	err := o.sender.Deliver(sctx, c.m)
+	err = o.sender.Deliver(sctx, c.m)
 	timedOut := sctx.Err() != nil && err != nil
 	scancel()
 	now := o.now()
@@ -534,7 +675,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
 	switch {
 	case err == nil:
 		o.observe(platform, "ok")
-		_, err := o.store.OutboxSent(ctx, c.m.Key, c.m.Channel, now)
+		_, err := o.store.OutboxSent(ctx, c.m.Key, c.m.Channel, now, sent...)
 		o.nudge() // the channel's next message is due
 		return err
 
@@ -552,11 +693,10 @@ func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
 			}
 		}
 		until := now.Add(wait)
-		o.gates.hold(c.m.Channel, until, now)
 		if err := o.store.OutboxPause(ctx, c.m.Channel, bucket, until); err != nil {
 			return err
 		}
-		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, until, "ratelimited")
+		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, until, false, datosbot.OutboxRateLimited)
 		o.nudge() // Run may be asleep past until
 		return err
 
@@ -569,7 +709,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
 		}
 		m := c.m
 		m.Channel = moved.To
-		_, err := o.store.OutboxRequeue(ctx, m, c.token, c.attempts, now, "moved")
+		_, err := o.store.OutboxRequeue(ctx, m, c.token, c.attempts, now, false, datosbot.OutboxMoved)
 		o.nudge()
 		return err
 
@@ -588,13 +728,49 @@ func (o *Outbox) handle(ctx context.Context, c claimed, gated bool) error {
 		return o.fail(ctx, c, "falló "+strconv.Itoa(attempts)+" veces: "+datosbot.Truncate(err.Error(), 200), now)
 	}
 	o.observe(platform, "retry")
-	counters := []string{"retried"}
-	if timedOut {
-		counters = append(counters, "uncertain")
-	}
-	_, rerr := o.store.OutboxRequeue(ctx, c.m, c.token, attempts, now.Add(o.backoffFor(attempts)), counters...)
+	// A post that timed out may have been accepted: the next attempt
+	// looks for it first, where the platform allows.
+	_, rerr := o.store.OutboxRequeue(ctx, c.m, c.token, attempts, now.Add(o.backoffFor(attempts)), timedOut, datosbot.OutboxRetried)
 	o.nudge()
 	return rerr
+}
+
+// lookUp asks the platform whether it already has c, a message an
+// earlier post of which may have been accepted (see Finder). Found, c is
+// recorded as sent without posting it again (counted as "found"); a rate
+// limit puts c back for when the platform allows. done reports either.
+// Otherwise the caller posts c; absent reports that the platform said it
+// has not got it. When the lookup failed or the platform offers none, the
+// post counts as "uncertain" (a possible repeat).
+func (o *Outbox) lookUp(ctx context.Context, c claimed) (done, absent bool, err error) {
+	f, ok := o.sender.(Finder)
+	if !ok {
+		return false, false, nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, o.sendTimeout)
+	found, ferr := f.FindPosted(lctx, c.m, c.unsure.Add(-lookupSkew))
+	cancel()
+	now := o.now()
+	var rl *datosbot.RateLimitError
+	switch {
+	case ferr == nil && found:
+		o.observe(c.m.Channel.Platform(), "found")
+		_, err := o.store.OutboxSent(ctx, c.m.Key, c.m.Channel, now, datosbot.OutboxFound)
+		o.nudge()
+		return true, false, err
+	case errors.As(ferr, &rl):
+		wait := max(rl.RetryAfter, time.Second)
+		_, err := o.store.OutboxRequeue(ctx, c.m, c.token, c.attempts, now.Add(wait), false, datosbot.OutboxRateLimited)
+		o.nudge()
+		return true, false, err
+	case errors.Is(ferr, errors.ErrUnsupported):
+		return false, false, nil
+	case ferr != nil:
+		o.log.Warn("outbox: could not look up a message that may have been posted; posting it again may repeat it",
+			"key", c.m.Key, "channel", c.m.Channel, "err", ferr)
+		return false, false, nil
+	}
+	return false, true, nil
 }
 
 // backoffFor returns the wait after the n-th transient failure: Backoff
@@ -663,6 +839,7 @@ type Stats struct {
 	Failed           int64 // messages given up: permanent errors or MaxAttempts reached
 	Released         int64 // claimed messages returned by a stopping worker
 	Recovered        int64 // claims whose lease expired (a worker died or stalled)
+	Found            int64 // posts that may have been accepted, found on the platform and not posted again
 	Uncertain        int64 // posts that may have been posted twice (see Outbox)
 	Repeated         int64 // posts recorded twice: certain repeats
 }
@@ -673,7 +850,9 @@ func (o *Outbox) Stats(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	return Stats{Queued: m["queued"], InFlight: m["inflight"], Enqueued: m["enqueued"], Duplicates: m["duplicates"],
-		Sent: m["sent"], Retried: m["retried"], RateLimited: m["ratelimited"], Moved: m["moved"], Failed: m["failed"],
-		Released: m["released"], Recovered: m["recovered"], Uncertain: m["uncertain"], Repeated: m["repeated"]}, nil
+	return Stats{Queued: m[datosbot.OutboxQueued], InFlight: m[datosbot.OutboxInFlight], Enqueued: m[datosbot.OutboxEnqueued],
+		Duplicates: m[datosbot.OutboxDuplicates], Sent: m[datosbot.OutboxSent], Retried: m[datosbot.OutboxRetried],
+		RateLimited: m[datosbot.OutboxRateLimited], Moved: m[datosbot.OutboxMoved], Failed: m[datosbot.OutboxFailed],
+		Released: m[datosbot.OutboxReleased], Recovered: m[datosbot.OutboxRecovered], Found: m[datosbot.OutboxFound],
+		Uncertain: m[datosbot.OutboxUncertain], Repeated: m[datosbot.OutboxRepeated]}, nil
 }

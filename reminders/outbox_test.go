@@ -345,9 +345,10 @@ type slowPosting struct {
 	delay map[string]time.Duration
 }
 
-func (s slowPosting) OutboxPosting(ctx context.Context, key string, now time.Time) error {
+func (s slowPosting) OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
+	every time.Duration, bucket string, limit int, window time.Duration) (time.Duration, bool, error) {
 	time.Sleep(s.delay[key])
-	return s.OutboxStore.OutboxPosting(ctx, key, now)
+	return s.OutboxStore.OutboxPosting(ctx, key, token, ch, time.Now(), every, bucket, limit, window)
 }
 
 // runUntil runs ob on the real clock until done reports true, then stops

@@ -36,8 +36,9 @@ type Store interface {
 	// SetSchedulerState writes last, next and the number of campaigns.
 	SetSchedulerState(ctx context.Context, last, next time.Time, campaigns int64) error
 	// ClaimOccurrence takes an occurrence for holder for ttl (SET NX):
-	// "claimed", "busy" (another holder has it) or "done".
-	ClaimOccurrence(ctx context.Context, key, holder string, ttl time.Duration) (string, error)
+	// datosbot.OccurrenceClaimed, OccurrenceBusy (another holder has it)
+	// or OccurrenceDone.
+	ClaimOccurrence(ctx context.Context, key, holder string, ttl time.Duration) (datosbot.OccurrenceClaim, error)
 	// FinishOccurrence marks an occurrence done for good.
 	FinishOccurrence(ctx context.Context, key, outcome string) error
 	// LinkedSince returns the channels linked after since.
@@ -195,9 +196,9 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 			return err
 		}
 		switch state {
-		case "done":
+		case datosbot.OccurrenceDone:
 			continue
-		case "busy":
+		case datosbot.OccurrenceBusy:
 			pending = append(pending, p.o.At)
 			continue
 		}

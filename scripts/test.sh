@@ -15,6 +15,14 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
   else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; fi
 fi
 
+# redis-sentinel (Debian's package of that name) for the Sentinel failover
+# test of the real-Redis run.
+if ! command -v redis-sentinel >/dev/null 2>&1; then
+  echo "== installing redis-sentinel"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-sentinel >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq redis-sentinel >/dev/null; fi
+fi
+
 # The dashboard's browser test drives Debian's chromium headless; without it
 # that one test would only be skipped (and here it fails instead).
 if ! command -v chromium >/dev/null 2>&1; then
@@ -57,17 +65,20 @@ for target in .:FuzzValidateDataURL .:FuzzValidateEvidenceURL ./commands:FuzzPar
   ./bot/slack:FuzzCommandBody ./bot/slack:FuzzBlocks ./bot/telegram:FuzzRender; do
   go test -run='^$' -fuzz="^${target#*:}\$" -fuzztime="${DATOSBOT_FUZZTIME:-5s}" "${target%%:*}"
 done
-echo "== go test -race (real redis-server on 127.0.0.1:$port)"
-DATOSBOT_TEST_REDIS_URL="redis://127.0.0.1:$port/0" go test -race -count=1 ./...
+echo "== go test -race (real redis-server on 127.0.0.1:$port, and a Sentinel failover)"
+# DATOSBOT_TEST_SENTINEL: redis-server, redis-sentinel and redis-cli are on
+# PATH, so TestSentinelFailoverKeepsAcknowledgedRegistrations runs.
+DATOSBOT_TEST_REDIS_URL="redis://127.0.0.1:$port/0" DATOSBOT_TEST_SENTINEL=1 go test -race -count=1 ./...
 echo "== build (as the Dockerfile does)"
 CGO_ENABLED=0 go build -trimpath -o "$dir/datosbot" ./cmd/datosbot
 
 echo "== promtool check metrics (a scrape of the binary on the real redis-server)"
+# The portal is off: no test dials datos.gob.mx (its metrics are linted by TestPortalWiring on a fake).
 for _ in $(seq 50); do
   http_port=$((20000 + RANDOM % 20000))
   curl -s "http://127.0.0.1:$http_port/" >/dev/null 2>&1 || break
 done
-REDIS_URL="redis://127.0.0.1:$port/15" DATOSBOT_ADDR="127.0.0.1:$http_port" DATOSBOT_CONSOLE=0 \
+REDIS_URL="redis://127.0.0.1:$port/15" DATOSBOT_ADDR="127.0.0.1:$http_port" DATOSBOT_CONSOLE=0 DATOSBOT_CKAN_URL=off \
   "$dir/datosbot" >"$dir/bot.log" 2>&1 &
 bot_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -165,10 +165,11 @@ func (s *Store) decodedActions(ctx context.Context, ids []string) ([]datosbot.Ac
 // bytes always decode to the same action, so the cache can never be
 // stale: a changed record (withdrawn, checked) has other bytes and is
 // decoded afresh. It is shared by every Store of the process and emptied
-// when it grows past decodedMax entries.
+// when it grows past decodedMax entries (about 1 KiB each: some 40 MiB at
+// most, enough for the two semesters of 3,000 institutions).
 var decoded = &decodeCache{m: map[string]datosbot.Action{}}
 
-const decodedMax = 200_000
+const decodedMax = 40_000
 
 type decodeCache struct {
 	mu sync.Mutex

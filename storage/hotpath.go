@@ -152,11 +152,16 @@ return {1}
 // addAction runs addActionScript for a (complete, not withdrawn).
 func (s *Store) addAction(ctx context.Context, a datosbot.Action, auditDetail string) (stored datosbot.Action, created bool, err error) {
 	entry, _ := json.Marshal(datosbot.AuditEntry{At: s.now(), Actor: a.RegisteredBy, Event: "accion.registrar", Target: a.ID, Detail: auditDetail})
-	res, err := addActionScript.Run(ctx, s.rdb,
-		[]string{s.evidenceKey(a.Institution, a.Bimester), s.actionKey(a.ID),
-			s.actionsKey(), s.institutionActionsKey(a.Institution), s.institutionBimesterActionsKey(a.Institution, a.Bimester), s.bimesterActionsKey(a.Bimester),
-			s.auditKey(), s.evidenceDueKey(), s.evidenceJobKey()},
-		datosbot.NormalizeURL(a.EvidenceURL), mustJSON(a), actionScore(a), a.ID, entry, s.actionKey(""), dueµs(a), firstJob(a)).Slice()
+	var res []any
+	err = s.durably(ctx, s.evidenceKey(a.Institution, a.Bimester), func(c redis.Scripter) error {
+		var err error
+		res, err = addActionScript.Run(ctx, c,
+			[]string{s.evidenceKey(a.Institution, a.Bimester), s.actionKey(a.ID),
+				s.actionsKey(), s.institutionActionsKey(a.Institution), s.institutionBimesterActionsKey(a.Institution, a.Bimester), s.bimesterActionsKey(a.Bimester),
+				s.auditKey(), s.evidenceDueKey(), s.evidenceJobKey()},
+			datosbot.NormalizeURL(a.EvidenceURL), mustJSON(a), actionScore(a), a.ID, entry, s.actionKey(""), dueµs(a), firstJob(a)).Slice()
+		return err
+	})
 	if err != nil {
 		return a, false, s.wrap(err)
 	}

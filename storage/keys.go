@@ -153,7 +153,7 @@ func (s *Store) campaignIdempotencyKey(digest string) string { return s.key("cam
 
 // ---- end of campaigns ----
 
-// ---- Outbox and reminder schedule (storage/outbox.go) ----
+// ---- Outbox (storage/outbox.go, storage/outbox_scripts.go) and reminder schedule (storage/schedule.go) ----
 //
 // The families "outbox" and "sched" are not in domainFamilies, so Export
 // and Import carry them in Snapshot.Extra. Every outbox key is fixed (no
@@ -183,12 +183,14 @@ func (s *Store) outboxDoneKey() string { return s.key("outbox", "done") }
 func (s *Store) outboxClaimKey() string { return s.key("outbox", "claim") }
 
 // outboxPostingKey is a hash of the messages whose post has started and is
-// not yet recorded: field message key → Unix microseconds. A lease that
-// expires with this field set is counted as "uncertain" (maybe posted twice).
+// not yet recorded: field message key → "<Unix µs> <pace bucket>". A lease
+// that expires with this field set marks the message unsure
+// (outboxUnsureKey): its platform may have accepted the post.
 func (s *Store) outboxPostingKey() string { return s.key("outbox", "posting") }
 
 // outboxPaceKey is a hash of pacing state: field "c:<channel>" or
-// "b:<bucket>" → the earliest Unix microsecond of the next post there.
+// "b:<bucket>" → the earliest Unix microsecond of the next post there;
+// "s:<channel>" → the Unix microsecond its last post started.
 func (s *Store) outboxPaceKey() string { return s.key("outbox", "pace") }
 
 // outboxFailuresKey is a hash of the last permanent delivery failure per
@@ -209,6 +211,18 @@ func (s *Store) outboxCountersKey() string { return s.key("outbox", "counters") 
 // its fields, and a channel's own fields go when its last message does.
 func (s *Store) outboxOrderKey() string { return s.key("outbox", "order") }
 
+// outboxStartsKey is a sorted set of the posts started within the last
+// window of a platform-wide limit: member "<bucket> <message key> <µs>",
+// scored by the Unix microsecond the post started (OutboxPosting). Older
+// members are removed as posts start.
+func (s *Store) outboxStartsKey() string { return s.key("outbox", "starts") }
+
+// outboxUnsureKey is a hash of the queued or claimed messages whose
+// platform may already have accepted an earlier post (its lease expired
+// after the post started, or the post timed out): field message key →
+// the Unix microsecond that post started, the bound for looking it up.
+func (s *Store) outboxUnsureKey() string { return s.key("outbox", "unsure") }
+
 // schedulerKey is a hash of the reminder scheduler's state: "last" (Unix
 // µs up to which every occurrence was handled), "next" (Unix µs of the
 // next occurrence) and "campaigns" (the number of campaigns when "next"
@@ -222,6 +236,39 @@ func (s *Store) occurrenceKey(k string) string { return s.key("sched", "occ", k)
 
 // ---- end of outbox and reminder schedule ----
 
+// ---- The portal: data re-checks and the new-data watch (storage/portal.go) ----
+//
+// The families "datacheck" and "portal" are not in domainFamilies, so
+// Export and Import carry them in Snapshot.Extra.
+
+// recheckJobsKey is a hash of the data URLs waiting for a background
+// re-check: field DataRecheck.ID → JSON datosbot.DataRecheck.
+func (s *Store) recheckJobsKey() string { return s.key("datacheck", "jobs") }
+
+// recheckDueKey is a sorted set of DataRecheck ids scored by when each is
+// due (Unix microseconds); a claim pushes the score past its lease.
+func (s *Store) recheckDueKey() string { return s.key("datacheck", "due") }
+
+// portalWatermarkKey is a hash of the watch's watermark: "mark" (Unix
+// microseconds), the start of its last run without errors, and "floor",
+// the start of its first run, before which nothing is news.
+func (s *Store) portalWatermarkKey() string { return s.key("portal", "watermark") }
+
+// portalNoticesKey is a hash of what the watch saw: field notice key (per
+// dataset and change) → JSON datosbot.PortalNotice. It is never trimmed,
+// so a change is recorded (and audited as publicar) once.
+func (s *Store) portalNoticesKey() string { return s.key("portal", "notices") }
+
+// portalNoticesByTimeKey is a sorted set of notice keys of one institution
+// (or of all, for ""), scored by when the portal says the change happened.
+func (s *Store) portalNoticesByTimeKey(institution string) string {
+	if institution == "" {
+		return s.key("portal", "seen")
+	}
+	return s.key("portal", "seen", institution)
+}
+
+// ---- end of the portal ----
 // ---- Dashboard sign-in and sessions (storage/dashboard.go) ----
 //
 // Both families hold only SHA-256 digests of the secrets the browser

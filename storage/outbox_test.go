@@ -37,7 +37,7 @@ func TestOutboxClaimIsExclusive(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 20 {
-				_, err := replica.OutboxClaim(ctx, now, 7, time.Minute, 0, noPace, func(m datosbot.Message, _ string, _ int, _ time.Time) {
+				_, err := replica.OutboxClaim(ctx, now, 7, time.Minute, 0, noPace, func(m datosbot.Message, _ string, _ int, _, _ time.Time) {
 					mu.Lock()
 					got[m.Key]++
 					mu.Unlock()
@@ -61,7 +61,7 @@ func TestOutboxClaimIsExclusive(t *testing.T) {
 	// Nothing is due until the leases expire; then everything is again.
 	count := func(at time.Time) int {
 		n := 0
-		if _, err := ts.OutboxClaim(ctx, at, 1000, time.Minute, 0, noPace, func(datosbot.Message, string, int, time.Time) { n++ }); err != nil {
+		if _, err := ts.OutboxClaim(ctx, at, 1000, time.Minute, 0, noPace, func(datosbot.Message, string, int, time.Time, time.Time) { n++ }); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -44,6 +44,13 @@ type Config struct {
 	// save at Close): `datosbot export` reads the file of a bot that may be
 	// running and must not write over it.
 	ReadOnly bool
+	// WaitReplicas (DATOSBOT_REDIS_WAIT), when above zero, makes every
+	// write of a record (update) wait until that many replicas have it
+	// (Redis WAIT), so that a failover right after the answer cannot lose
+	// it. Ignored in embedded mode.
+	WaitReplicas int
+	// WaitTimeout bounds that wait. Default 2 seconds.
+	WaitTimeout time.Duration
 }
 
 // Store keeps the bot's state in Redis. It implements commands.Store. It
@@ -64,13 +71,19 @@ type Store struct {
 	closed   sync.Once
 	trips    atomic.Int64 // round trips to Redis (RoundTrips)
 	readOnly bool
+
+	waitReplicas int           // see Config.WaitReplicas
+	waitTimeout  time.Duration //
 }
 
 // Open connects to Redis (cfg.URL) or starts the embedded store, and checks
 // that it answers.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	quietGoRedis() // before this process's first client
-	s := &Store{prefix: cfg.Prefix, clock: cfg.Now, log: cfg.Logger}
+	s := &Store{prefix: cfg.Prefix, clock: cfg.Now, log: cfg.Logger, waitReplicas: cfg.WaitReplicas, waitTimeout: cfg.WaitTimeout}
+	if s.waitTimeout <= 0 {
+		s.waitTimeout = 2 * time.Second
+	}
 	if s.prefix == "" {
 		s.prefix = "datosbot:"
 	}
@@ -144,8 +157,18 @@ const maxTxAttempts = 200
 
 // update runs fn as an optimistic transaction: keys are WATCHed, fn reads
 // through tx and queues its writes with tx.TxPipelined; when a watched key
-// changed in between, fn runs again.
+// changed in between, fn runs again. With Config.WaitReplicas, a committed
+// transaction then waits for the replicas (see waitReplicated).
 func (s *Store) update(ctx context.Context, fn func(tx *redis.Tx) error, keys ...string) error {
+	if s.waitReplicas > 0 && s.mini == nil {
+		inner := fn
+		fn = func(tx *redis.Tx) error {
+			if err := inner(tx); err != nil {
+				return err
+			}
+			return s.waitReplicated(ctx, tx)
+		}
+	}
 	for range maxTxAttempts {
 		err := s.rdb.Watch(ctx, fn, keys...)
 		if errors.Is(err, redis.TxFailedErr) {

@@ -13,13 +13,15 @@ import (
 // in Slack's X-OAuth-Scopes header. Keep them in step with
 // oauth_config.scopes.bot in slack-manifest.yaml at the repository root
 // (TestBotScopesMatchManifest checks it).
-const botScopes = "commands,chat:write,chat:write.public"
+const botScopes = "commands,chat:write,chat:write.public,channels:history,groups:history"
 
 // scopeLoss says what stops working without each of botScopes.
 var scopeLoss = map[string]string{
 	"commands":          "the /datos slash command does not reach the bot",
 	"chat:write":        "the bot cannot post replies, reminders or campaigns (chat.postMessage, chat.postEphemeral)",
 	"chat:write.public": "the bot cannot post in public channels it was not invited to (reminders and campaigns to liaison channels fail with not_in_channel)",
+	"channels:history":  "the bot cannot check a public channel's history before posting again a message whose first post may have gone through (after a crash or a timeout), so such a message may appear twice",
+	"groups:history":    "the bot cannot check a private channel's history before posting again a message whose first post may have gone through (after a crash or a timeout), so such a message may appear twice",
 }
 
 // badTokenHints are the auth.test errors after which the bot token can

@@ -130,7 +130,7 @@ func checkedWith(t *testing.T, f *fakeSlack) string {
 // adapter starts, logs the workspace and bot user once and warns nothing.
 func TestStartupCheckValidToken(t *testing.T) {
 	f := newFakeSlack(t)
-	answerAuthTest(f, http.StatusOK, "chat:write,commands,chat:write.public,users:read", authOK)
+	answerAuthTest(f, http.StatusOK, "chat:write,commands,chat:write.public,channels:history,groups:history,users:read", authOK)
 	a, logs := startChecked(t, f.apiURL())
 
 	if got := checkedWith(t, f); got != secretToken {
@@ -160,7 +160,7 @@ func TestStartupCheckValidToken(t *testing.T) {
 // with one warning that names the scope, what breaks and how to fix it.
 func TestStartupCheckMissingScope(t *testing.T) {
 	f := newFakeSlack(t)
-	answerAuthTest(f, http.StatusOK, "commands, chat:write", authOK)
+	answerAuthTest(f, http.StatusOK, "commands, chat:write, channels:history, groups:history", authOK)
 	a, logs := startChecked(t, f.apiURL())
 
 	if err := a.Ready(); err != nil {
@@ -344,7 +344,7 @@ func manifestBotScopes(t *testing.T, yaml string) []string {
 // would post as its owner; the check warns and says which token to use.
 func TestStartupCheckUserToken(t *testing.T) {
 	f := newFakeSlack(t)
-	answerAuthTest(f, http.StatusOK, "commands,chat:write,chat:write.public",
+	answerAuthTest(f, http.StatusOK, "commands,chat:write,chat:write.public,channels:history,groups:history",
 		`{"ok":true,"url":"https://inegi.slack.com/","team":"INEGI","user":"ana","team_id":"T0INEGI","user_id":"U0ANA"}`)
 	_, logs := startChecked(t, f.apiURL())
 	w := logs.records(slog.LevelWarn)

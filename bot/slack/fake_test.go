@@ -66,6 +66,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(strings.NewReader(string(body))) // for the answers that read it
 	c := apiCall{Auth: r.Header.Get("Authorization")}
 	if m, ok := strings.CutPrefix(r.URL.Path, "/api/"); ok {
 		c.Method = m
@@ -102,7 +103,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "views.open":
 		io.WriteString(w, `{"ok":true,"view":{"id":"V0FORM01"}}`)
 	case "auth.test": // a valid bot token with every scope of the manifest
-		w.Header().Set("X-OAuth-Scopes", "commands,chat:write,chat:write.public")
+		w.Header().Set("X-OAuth-Scopes", "commands,chat:write,chat:write.public,channels:history,groups:history")
 		io.WriteString(w, `{"ok":true,"url":"https://datosmx.slack.com/","team":"Datos MX","user":"datosbot","team_id":"T0001","user_id":"U0BOT","bot_id":"B0BOT"}`)
 	case "apps.connections.open":
 		io.WriteString(w, `{"ok":true,"url":"ws`+strings.TrimPrefix(f.srv.URL, "http")+`/ws"}`)

@@ -29,17 +29,20 @@ const defaultRetryAfter = time.Minute
 
 // Post sends m into its Slack channel with chat.postMessage. With the
 // chat:write.public scope it can post to public channels the bot was not
-// invited to. It returns *datosbot.RateLimitError on 429,
+// invited to. The post carries m.Key in its message metadata, so that
+// FindPosted can later tell whether Slack has it. It returns *datosbot.RateLimitError on 429,
 // *datosbot.PermanentError when the post can never succeed, and a plain
 // error for anything worth retrying.
 func (a *Adapter) Post(ctx context.Context, m datosbot.Message) error {
 	if m.Channel.Platform() != datosbot.Slack || m.Channel.Local() == "" {
 		return &datosbot.PermanentError{Channel: m.Channel, Reason: "not a Slack channel"}
 	}
-	_, _, err := a.api.PostMessageContext(ctx, m.Channel.Local(),
-		slack.MsgOptionText(fallback(m.Reply), false),
-		slack.MsgOptionBlocks(blocks(m.Reply)...),
-	)
+	opts := []slack.MsgOption{slack.MsgOptionText(fallback(m.Reply), false), slack.MsgOptionBlocks(blocks(m.Reply)...)}
+	if m.Key != "" {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: outboxEventType,
+			EventPayload: map[string]any{outboxKeyField: m.Key}}))
+	}
+	_, _, err := a.api.PostMessageContext(ctx, m.Channel.Local(), opts...)
 	return postError(m.Channel, err)
 }
 

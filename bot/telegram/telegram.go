@@ -219,6 +219,7 @@ var menu = []models.BotCommand{
 	{Command: "publicar", Description: "Avisar que se publicó un conjunto de datos"},
 	{Command: "campana", Description: "Campañas de la Unidad o la Coordinación"},
 	{Command: "reporte", Description: "Reporte de cumplimiento por bimestre o semestre"},
+	{Command: "tablero", Description: "Enlace privado de acceso al tablero web"},
 	{Command: "canal", Description: "Vincular o desvincular este chat a una institución"},
 	{Command: "invitar", Description: "Crear un código de invitación"},
 	{Command: "institucion", Description: "Administrar instituciones"},

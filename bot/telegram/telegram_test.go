@@ -116,7 +116,7 @@ func TestStartPublishesMenuAndWarnsAboutPrivacy(t *testing.T) {
 			t.Errorf("command %q (%q) is not a valid Telegram command", c.Command, c.Description)
 		}
 	}
-	want := "ayuda anunciar estado acciones retirar unirme enterado publicar campana reporte canal invitar institucion"
+	want := "ayuda anunciar estado acciones retirar unirme enterado publicar campana reporte tablero canal invitar institucion"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("got menu %q, want %q", got, want)
 	}

@@ -19,6 +19,7 @@ import (
 type Config struct {
 	Addr          string             // DATOSBOT_ADDR, default ":8080"
 	RedisURL      string             // REDIS_URL; empty = embedded store
+	RedisWait     int                // DATOSBOT_REDIS_WAIT: replicas each registration waits for; default 0
 	DataFile      string             // DATOSBOT_DATA_FILE, default "datosbot-data.json"
 	Loc           *time.Location     // DATOSBOT_TZ, default America/Mexico_City
 	Now           time.Time          // DATOSBOT_NOW; zero = the real clock
@@ -29,6 +30,7 @@ type Config struct {
 	UnidadChannel datosbot.ChannelID // DATOSBOT_UNIDAD_CHANNEL
 	APITokens     []string           // DATOSBOT_API_TOKENS
 	Evidence      evidenceConfig     // DATOSBOT_EVIDENCE, DATOSBOT_OEMBED_URL, DATOSBOT_FETCH_ALLOW
+	Portal        PortalConfig       // DATOSBOT_CKAN_URL, DATOSBOT_CKAN_INTERVAL, DATOSBOT_CKAN_RPS, DATOSBOT_HIGH_VALUE
 	PublicURL     string             // DATOSBOT_PUBLIC_URL, default "http://localhost:8080" (dashboard sign-in links)
 
 	SlackBotToken      string // SLACK_BOT_TOKEN
@@ -96,6 +98,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if err := storage.CheckURL(c.RedisURL); err != nil {
 			return c, bad("REDIS_URL", "%v; use por ejemplo redis://[:contraseña@]servidor:6379/0 (el valor no se muestra por si contiene una contraseña)", err)
 		}
+	}
+	if v := get("DATOSBOT_REDIS_WAIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10 {
+			return c, bad("DATOSBOT_REDIS_WAIT", "%q debe ser un número de réplicas de Redis entre 0 y 10", v)
+		}
+		if n > 0 && c.RedisURL == "" {
+			return c, bad("DATOSBOT_REDIS_WAIT", "esperar réplicas necesita un Redis con réplicas (REDIS_URL); el modo embebido no tiene. Quite la variable o configure REDIS_URL")
+		}
+		c.RedisWait = n
 	}
 	tz := get("DATOSBOT_TZ")
 	if tz == "" {
@@ -200,6 +212,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
 		return c, bad("TELEGRAM_BOT_TOKEN", "no tiene la forma <número>:<clave> que da BotFather")
+	}
+	if c.Portal, err = loadPortalConfig(get, bad); err != nil {
+		return c, err
 	}
 	if c.PublicURL, err = publicURL(get("DATOSBOT_PUBLIC_URL")); err != nil {
 		return c, bad("DATOSBOT_PUBLIC_URL", "%v", err)

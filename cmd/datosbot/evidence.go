@@ -41,15 +41,24 @@ func (c evidenceConfig) Describe() string {
 	return "on, also " + strings.Join(ranges, ",")
 }
 
+// defaultEvidence is whether publications are checked when
+// DATOSBOT_EVIDENCE is not set: on. The tests of this package turn it off,
+// so that the publication URLs they register (https://x.com/…) are never
+// fetched for real; a test that wants checks sets the variable and fakes
+// the pages on loopback.
+var defaultEvidence = true
+
 // loadEvidenceConfig reads the evidence variables; a bad value is one line
 // naming the variable.
 func loadEvidenceConfig(get func(string) string) (evidenceConfig, error) {
 	bad := func(name, format string, args ...any) error {
 		return fmt.Errorf("configuración inválida: %s: %s", name, fmt.Sprintf(format, args...))
 	}
-	c := evidenceConfig{On: true, OEmbedURL: evidence.DefaultOEmbedURL}
+	c := evidenceConfig{On: defaultEvidence, OEmbedURL: evidence.DefaultOEmbedURL}
 	switch v := strings.ToLower(get("DATOSBOT_EVIDENCE")); v {
-	case "", "on", "1", "true", "si", "sí":
+	case "":
+	case "on", "1", "true", "si", "sí":
+		c.On = true
 	case "off", "0", "false", "no":
 		c.On = false
 	default:

@@ -21,6 +21,11 @@ import (
 	"github.com/datosbot/datosbot/bot/bottest"
 )
 
+// No test of this package fetches a real publication: evidence checks
+// default to off here, and a test that wants them sets DATOSBOT_EVIDENCE
+// and fakes the pages on loopback.
+func init() { defaultEvidence = false }
+
 const evidenceDataURL = "https://www.datos.gob.mx/dataset/accidentes_transito"
 
 // publications is a fake web of publication pages on loopback that counts
@@ -298,6 +303,9 @@ func TestEvidenceChecksQueuedAcrossRestartsFinishOnce(t *testing.T) {
 }
 
 func TestEvidenceConfig(t *testing.T) {
+	saved := defaultEvidence
+	defer func() { defaultEvidence = saved }()
+	defaultEvidence = true
 	none := func(string) string { return "" }
 	cfg, err := LoadConfig(none)
 	if err != nil {

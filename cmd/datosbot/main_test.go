@@ -29,18 +29,8 @@ type consoleBot struct {
 }
 
 func env(vars map[string]string) func(string) string {
-	return func(k string) string {
-		if v, ok := vars[k]; ok {
-			return v
-		}
-		return testDefaults[k]
-	}
+	return func(k string) string { return vars[k] }
 }
-
-// testDefaults keep the tests off the outside world: the publication URLs
-// they register (https://x.com/…) are never fetched unless a test turns
-// evidence checks on, against fakes on loopback.
-var testDefaults = map[string]string{"DATOSBOT_EVIDENCE": "off"}
 
 func startConsole(t *testing.T, vars map[string]string, edit ...func(*Config)) *consoleBot {
 	t.Helper()
@@ -293,6 +283,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"DATOSBOT_UNIDAD_CHANNEL": {"DATOSBOT_UNIDAD_CHANNEL": "irc:#x"},
 		"DATOSBOT_API_TOKENS":     {"DATOSBOT_API_TOKENS": "corto"},
 		"REDIS_URL":               {"REDIS_URL": "http://user:secreta@x"},
+		"DATOSBOT_REDIS_WAIT":     {"DATOSBOT_REDIS_WAIT": "uno", "REDIS_URL": "redis://localhost:6379/0"},
 		"SLACK_SIGNING_SECRET":    {"SLACK_BOT_TOKEN": "xoxb-1"},
 		"TELEGRAM_WEBHOOK_SECRET": {"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram/webhook"},
 		"DATOSBOT_CONSOLE":        {"DATOSBOT_CONSOLE": "quizá"},

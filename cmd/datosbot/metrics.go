@@ -23,6 +23,7 @@ var outboxFigures = []httpapi.Figure{
 	{Name: "datosbot_outbox_failed_total", Help: "Posts given up: permanent errors or too many attempts.", Counter: true},
 	{Name: "datosbot_outbox_released_total", Help: "Claimed posts returned by a stopping replica.", Counter: true},
 	{Name: "datosbot_outbox_recovered_total", Help: "Claims whose lease expired (a replica died or stalled).", Counter: true},
+	{Name: "datosbot_outbox_found_total", Help: "Posts that may have gone through, found on the platform and not posted again.", Counter: true},
 	{Name: "datosbot_outbox_uncertain_total", Help: "Posts that may have gone out twice (crash between the platform's answer and the record).", Counter: true},
 	{Name: "datosbot_outbox_repeated_total", Help: "Posts recorded twice: certain repeats.", Counter: true},
 }
@@ -46,6 +47,7 @@ func outboxCollector(o *reminders.Outbox) *httpapi.Figures {
 			"datosbot_outbox_failed_total":       float64(st.Failed),
 			"datosbot_outbox_released_total":     float64(st.Released),
 			"datosbot_outbox_recovered_total":    float64(st.Recovered),
+			"datosbot_outbox_found_total":        float64(st.Found),
 			"datosbot_outbox_uncertain_total":    float64(st.Uncertain),
 			"datosbot_outbox_repeated_total":     float64(st.Repeated),
 		}, nil

@@ -44,6 +44,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Libraries that log on their own (go-redis, through storage, at debug)
+	// write to the same place at the same level.
+	slog.SetDefault(logger)
 	switch cmd {
 	case "", "serve":
 		m, err := Start(ctx, cfg, stdin, stdout, logger)
@@ -95,7 +98,8 @@ type Main struct {
 // returns without waiting; Close stops everything and saves the embedded
 // state.
 func Start(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Writer, logger *slog.Logger) (*Main, error) {
-	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: cfg.Clock(), Logger: logger})
+	store, err := storage.Open(ctx, storage.Config{URL: cfg.RedisURL, DataFile: cfg.DataFile, Now: cfg.Clock(), Logger: logger,
+		WaitReplicas: cfg.RedisWait})
 	if err != nil {
 		return nil, openError(err)
 	}
@@ -173,11 +177,16 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		},
 		Observe: func(p datosbot.Platform, result string) { metrics.ObserveDelivery(string(p), result) },
 	})
+	portalParts, err := newPortal(cfg, store, m.Outbox, metrics, now, logger)
+	if err != nil {
+		return nil, err
+	}
 	m.Service = commands.New(commands.Config{
 		Store: store, Poster: m.Outbox, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
 		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, m.Outbox), Metrics: metrics,
 		EvidenceChecks: cfg.Evidence.On,
+		DataChecker:    portalParts.dataChecker(),
 		SignIn:         board,
 	})
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
@@ -205,6 +214,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	mux := http.NewServeMux()
 	api.Routes(mux)
 	api.CampaignRoutes(mux, m.Service.Campaigns())
+	api.DatasetRoutes(mux, store)
 	m.Bot.Routes(mux)
 	board.Routes(mux)
 
@@ -223,6 +233,9 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	}()
 	var wg sync.WaitGroup
 	runs := []func(context.Context) error{m.Bot.Run, m.Outbox.Run, m.Scheduler.Run}
+	if portalParts != nil {
+		runs = append(runs, portalParts.runs...)
+	}
 	if m.Evidence != nil {
 		runs = append(runs, m.Evidence.Run)
 	}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
+	"github.com/datosbot/datosbot/bot/bottest"
+	"github.com/datosbot/datosbot/portal/ckantest"
+)
+
+// No test of this package dials the real portal: DATOSBOT_CKAN_URL
+// defaults to off here, and a test that wants the portal names a fake.
+func init() { defaultCKANURL = "off" }
+
+func TestPortalConfig(t *testing.T) {
+	saved := defaultCKANURL
+	defer func() { defaultCKANURL = saved }()
+	defaultCKANURL = "https://www.datos.gob.mx"
+	for _, tc := range []struct {
+		name    string
+		vars    map[string]string
+		wantURL string
+		wantErr string // the variable the one-line error names
+	}{
+		{name: "default", vars: map[string]string{}, wantURL: "https://www.datos.gob.mx"},
+		{name: "off", vars: map[string]string{"DATOSBOT_CKAN_URL": "OFF"}, wantURL: ""},
+		{name: "own portal", vars: map[string]string{"DATOSBOT_CKAN_URL": "http://ckan.local:5000", "DATOSBOT_CKAN_INTERVAL": "30m",
+			"DATOSBOT_CKAN_RPS": "0.5", "DATOSBOT_HIGH_VALUE": "tag:alto-valor,extra:hvd_category=statistics"}, wantURL: "http://ckan.local:5000"},
+		{name: "bad url", vars: map[string]string{"DATOSBOT_CKAN_URL": "www.datos.gob.mx"}, wantErr: "DATOSBOT_CKAN_URL"},
+		{name: "interval too short", vars: map[string]string{"DATOSBOT_CKAN_INTERVAL": "5s"}, wantErr: "DATOSBOT_CKAN_INTERVAL"},
+		{name: "interval not a duration", vars: map[string]string{"DATOSBOT_CKAN_INTERVAL": "15"}, wantErr: "DATOSBOT_CKAN_INTERVAL"},
+		{name: "rps zero", vars: map[string]string{"DATOSBOT_CKAN_RPS": "0"}, wantErr: "DATOSBOT_CKAN_RPS"},
+		{name: "rps words", vars: map[string]string{"DATOSBOT_CKAN_RPS": "uno"}, wantErr: "DATOSBOT_CKAN_RPS"},
+		{name: "high value rule", vars: map[string]string{"DATOSBOT_HIGH_VALUE": "color:rojo"}, wantErr: "DATOSBOT_HIGH_VALUE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := LoadConfig(env(tc.vars))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("got %v, want one line naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Portal.URL != tc.wantURL {
+				t.Errorf("URL: got %q, want %q", cfg.Portal.URL, tc.wantURL)
+			}
+		})
+	}
+	cfg, _ := LoadConfig(env(map[string]string{"DATOSBOT_CKAN_INTERVAL": "30m", "DATOSBOT_CKAN_RPS": "0.5", "DATOSBOT_HIGH_VALUE": "tag:x"}))
+	if cfg.Portal.Interval != 30*time.Minute || cfg.Portal.RPS != 0.5 || len(cfg.Portal.HighValue) != 1 {
+		t.Errorf("got %+v, want 30m, 0.5 rps and one rule", cfg.Portal)
+	}
+}
+
+// The bot started against a fake portal logs its CKAN version once,
+// refuses a data URL the portal does not know, and serves what the watch
+// saw; /readyz does not depend on the portal.
+func TestPortalWiring(t *testing.T) {
+	ckan := ckantest.New(nil)
+	defer ckan.Close()
+	ckan.Add(ckantest.Dataset{Name: "accidentes_transito", Title: "Accidentes de tránsito", Org: "inegi"})
+	logs := &bottest.Buffer{}
+	cfg, err := LoadConfig(env(map[string]string{"DATOSBOT_ADDR": "127.0.0.1:0", "DATOSBOT_CKAN_URL": ckan.URL, "DATOSBOT_CKAN_RPS": "20",
+		"DATOSBOT_DATA_FILE": t.TempDir() + "/state.json", "DATOSBOT_NOW": "2026-12-02T10:00:00-06:00"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w := io.Pipe()
+	out := &bottest.Buffer{}
+	m, err := Start(context.Background(), cfg, r, out, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &consoleBot{t: t, m: m, in: w, out: out}
+	defer c.close()
+	c.say("/datos institucion alta inegi INEGI ckan:inegi")
+	c.say("/en canal-inegi")
+	c.say("/datos canal vincular inegi")
+	code := codeRE.FindStringSubmatch(c.say("/datos invitar inegi institucional"))[1]
+	c.say("/como ines")
+	c.say("/datos unirme " + code)
+	if got := c.say("/datos anunciar https://www.datos.gob.mx/dataset/no_existe https://x.com/INEGI_INFORMA/status/1"); !strings.Contains(got, "no existe en datos.gob.mx") {
+		t.Errorf("a missing dataset answered:\n%s", got)
+	}
+	if got := c.say("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/INEGI_INFORMA/status/1"); !strings.Contains(got, "verificada") {
+		t.Errorf("an existing dataset answered:\n%s", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "ckan_version=2.11.2") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := strings.Count(logs.String(), "portal reachable"); n != 1 || !strings.Contains(logs.String(), "ckan_version=2.11.2") {
+		t.Errorf("got %d start-up lines about the portal in:\n%s\nwant one with ckan_version=2.11.2", n, logs.String())
+	}
+	// The portal on /metrics, never on /readyz.
+	var body []byte
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + m.Addr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if bytes.Contains(body, []byte("datosbot_ckan_watch_lag_seconds ")) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{
+		"# TYPE datosbot_ckan_requests_total counter",
+		`datosbot_ckan_requests_total{action="package_show",result="404"} 1`,
+		`datosbot_ckan_requests_total{action="status_show",result="ok"} 1`,
+		"# TYPE datosbot_ckan_request_duration_seconds histogram",
+		"# TYPE datosbot_ckan_watch_lag_seconds gauge",
+		"# TYPE datosbot_ckan_rechecks_pending gauge",
+		`datosbot_ckan_watch_runs_total{result="first"} 1`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("the scrape lacks %s:\n%s", want, body)
+		}
+	}
+	if problems, err := promlint.New(bytes.NewReader(body)).Lint(); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %+v", err, problems)
+	}
+	release := ckan.Hang()
+	defer release()
+	resp, err := http.Get("http://" + m.Addr() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz with a hanging portal: got %d, want 200", resp.StatusCode)
+	}
+}

@@ -1,0 +1,586 @@
+// Command soak runs a campaign fan-out across several replica processes
+// against a real redis-server and kills replicas with SIGKILL while it
+// runs, then prints what reached the platforms:
+//
+//   - it starts redis-server on a free port (or uses -redis), and fake
+//     Slack and Telegram Web APIs in this process that enforce the
+//     documented limits with 429s, counting a post when it arrives:
+//     Telegram 30 posts in any second overall and 20 per minute per group,
+//     Slack one post per second per channel (conversations.history reads
+//     back what was posted, with its metadata);
+//   - it starts -replicas copies of itself as replica processes, each the
+//     bot's delivery path (the outbox, the Router, the real Slack and
+//     Telegram adapters) on that Redis;
+//   - it enqueues the fan-out: -telegram groups with one post each and
+//     -slack channels with -slack-posts posts each (1,000 channels by
+//     default);
+//   - at -kills random instants within -kill-window it SIGKILLs one
+//     replica and starts it again at once;
+//   - when every message arrived (or -timeout after the last restart) it
+//     prints, per platform, the messages lost and duplicated, the 429s, the
+//     achieved rate against the limit over the whole run and in the seconds
+//     without a kill before the last one, the time from the last restart to
+//     the last post, and
+//     the outbox's counters (found in Slack's history, uncertain, repeated).
+//
+// Usage:
+//
+//	go run ./cmd/soak                   # about a minute
+//	go run ./cmd/soak -kills 0          # the same fan-out without kills
+//	go run ./cmd/soak -redis redis://127.0.0.1:6379/0
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/datosbot/datosbot"
+	"github.com/datosbot/datosbot/bot"
+	"github.com/datosbot/datosbot/bot/slack"
+	"github.com/datosbot/datosbot/bot/telegram"
+	"github.com/datosbot/datosbot/reminders"
+	"github.com/datosbot/datosbot/storage"
+)
+
+const (
+	telegramToken = "123456:soak"
+	slackToken    = "xoxb-soak"
+)
+
+func main() {
+	if os.Getenv("SOAK_REPLICA") != "" {
+		runReplica()
+		return
+	}
+	var (
+		tgChats    = flag.Int("telegram", 700, "Telegram groups, one post each")
+		slackChs   = flag.Int("slack", 300, "Slack channels")
+		slackPosts = flag.Int("slack-posts", 10, "posts per Slack channel, in order")
+		replicas   = flag.Int("replicas", 3, "replica processes")
+		kills      = flag.Int("kills", 20, "SIGKILLs of a random replica, each restarted at once")
+		killWindow = flag.Duration("kill-window", 20*time.Second, "the kills happen at random instants within this time from the start")
+		timeout    = flag.Duration("timeout", 2*time.Minute, "give up this long after the last restart")
+		redisURL   = flag.String("redis", "", "Redis URL; empty: start redis-server on a free port")
+		seed       = flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the kill instants")
+	)
+	flag.Parse()
+	rng := rand.New(rand.NewPCG(*seed, 1))
+	work, err := os.MkdirTemp("", "datosbot-soak-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(work)
+
+	url := *redisURL
+	if url == "" {
+		stop, u := startRedis(work)
+		defer stop()
+		url = u
+	}
+	ctx := context.Background()
+	prefix := fmt.Sprintf("soak-%d:", time.Now().UnixNano()) // a run of its own on a shared Redis
+	store, err := storage.Open(ctx, storage.Config{URL: url, Prefix: prefix})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close(ctx)
+
+	fake := newPlatforms()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go http.Serve(l, fake)
+	apiBase := "http://" + l.Addr().String()
+
+	self, err := os.Executable()
+	if err != nil {
+		log.Fatal(err)
+	}
+	procs := make([]*exec.Cmd, *replicas)
+	start := func(i int) {
+		logf, err := os.OpenFile(filepath.Join(work, fmt.Sprintf("replica%d.log", i)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			log.Fatal(err)
+		}
+		cmd := exec.Command(self)
+		cmd.Env = append(os.Environ(), "SOAK_REPLICA=1", "REDIS_URL="+url, "SOAK_PREFIX="+prefix, "SOAK_API="+apiBase)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			log.Fatal(err)
+		}
+		logf.Close()
+		procs[i] = cmd
+	}
+	for i := range procs {
+		start(i)
+	}
+	defer func() {
+		for _, p := range procs {
+			p.Process.Signal(syscall.SIGTERM)
+			p.Wait()
+		}
+	}()
+
+	msgs := fanOut(*tgChats, *slackChs, *slackPosts, fake)
+	ob := reminders.NewOutbox(reminders.OutboxConfig{Store: store})
+	began := time.Now()
+	if err := ob.Post(ctx, msgs...); err != nil {
+		log.Fatal(err)
+	}
+
+	instants := make([]time.Duration, *kills)
+	for i := range instants {
+		instants[i] = time.Second + time.Duration(rng.Int64N(int64(max(*killWindow-time.Second, 1))))
+	}
+	sort.Slice(instants, func(i, j int) bool { return instants[i] < instants[j] })
+	var killedAt []time.Time
+	lastRestart := began
+	for _, at := range instants {
+		time.Sleep(time.Until(began.Add(at)))
+		i := rng.IntN(len(procs))
+		procs[i].Process.Kill()
+		procs[i].Wait()
+		killedAt = append(killedAt, time.Now())
+		start(i)
+		lastRestart = time.Now()
+	}
+	deadline := lastRestart.Add(*timeout)
+	for !fake.complete() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // let late repeats show up
+	st, err := ob.Stats(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	report(os.Stdout, fake, st, reportInfo{began: began, lastRestart: lastRestart, kills: killedAt, replicas: *replicas,
+		tgChats: *tgChats, slackChs: *slackChs, slackPost: *slackPosts, seed: *seed})
+}
+
+// fanOut returns the campaign's messages and tells the fake platforms to
+// expect them. Each message's key is in its text, so that the fakes can
+// count it on either platform.
+func fanOut(tgChats, slackChs, slackPosts int, fake *platforms) []datosbot.Message {
+	var msgs []datosbot.Message
+	add := func(key string, ch datosbot.ChannelID) {
+		msgs = append(msgs, datosbot.Message{Key: key, Channel: ch,
+			Reply: datosbot.Reply{Title: "Campaña de difusión", Text: "Difundan el conjunto de datos. soak-key:" + key}})
+		fake.expect(ch.Platform(), key)
+	}
+	for i := range tgChats {
+		ch := datosbot.ChannelID(fmt.Sprintf("telegram:-100%07d", i))
+		add("campana-anuncio:SOAK:"+string(ch), ch)
+	}
+	for j := range slackPosts {
+		for i := range slackChs {
+			ch := datosbot.ChannelID(fmt.Sprintf("slack:CS%05d", i))
+			add(fmt.Sprintf("campana-%d:SOAK:%s", j+1, ch), ch)
+		}
+	}
+	return msgs
+}
+
+// runReplica is one replica process: the bot's delivery path, until
+// SIGTERM (or SIGKILL).
+func runReplica() {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer cancel()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	api := os.Getenv("SOAK_API")
+	store, err := storage.Open(ctx, storage.Config{URL: os.Getenv("REDIS_URL"), Prefix: os.Getenv("SOAK_PREFIX"), Logger: logger})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close(context.Background())
+	sa, err := slack.New(slack.Config{BotToken: slackToken, SigningSecret: "soak", APIURL: api + "/api/", Logger: logger})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ta, err := telegram.New(ctx, telegram.Config{Token: telegramToken, APIURL: api, Logger: logger})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ob := reminders.NewOutbox(reminders.OutboxConfig{Store: store, Sender: bot.NewRouter(sa, ta), Logger: logger})
+	if err := ob.Run(ctx); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// startRedis starts redis-server without persistence on a free port.
+func startRedis(dir string) (stop func(), url string) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		log.Fatalf("redis-server: %v (install Debian's redis-server, or pass -redis)", err)
+	}
+	url = "redis://127.0.0.1:" + port + "/0"
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i > 100 {
+			log.Fatal("redis-server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return func() { cmd.Process.Kill(); cmd.Wait() }, url
+}
+
+// platforms is the fake Slack Web API (under /api/) and Telegram Bot API
+// (under /bot<token>/).
+type platforms struct {
+	mu       sync.Mutex
+	expected map[datosbot.Platform]map[string]bool
+	accepted map[datosbot.Platform]map[string]int
+	times    map[datosbot.Platform][]time.Time // accepted posts
+	limited  map[datosbot.Platform]int
+	perChat  map[string][]time.Time // accepted posts per chat or channel
+	tgAll    []time.Time
+	history  map[string][]map[string]any // Slack channel → messages, oldest first
+	seq      int
+}
+
+func newPlatforms() *platforms {
+	p := &platforms{expected: map[datosbot.Platform]map[string]bool{}, accepted: map[datosbot.Platform]map[string]int{},
+		times: map[datosbot.Platform][]time.Time{}, limited: map[datosbot.Platform]int{}, perChat: map[string][]time.Time{},
+		history: map[string][]map[string]any{}}
+	for _, pl := range []datosbot.Platform{datosbot.Slack, datosbot.Telegram} {
+		p.expected[pl] = map[string]bool{}
+		p.accepted[pl] = map[string]int{}
+	}
+	return p
+}
+
+func (p *platforms) expect(pl datosbot.Platform, key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expected[pl][key] = true
+}
+
+func (p *platforms) complete() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for pl, keys := range p.expected {
+		for k := range keys {
+			if p.accepted[pl][k] == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+var keyRE = regexp.MustCompile(`soak-key:(\S+)`)
+
+// within counts the times in ts after now-window.
+func within(ts []time.Time, now time.Time, window time.Duration) (n int, oldest time.Time) {
+	for i := len(ts) - 1; i >= 0 && now.Sub(ts[i]) < window; i-- {
+		n, oldest = n+1, ts[i]
+	}
+	return n, oldest
+}
+
+// retryAfter is the wait until oldest leaves the window, in whole seconds
+// rounded up, as the platforms answer it.
+func retryAfter(oldest, now time.Time, window time.Duration) int {
+	return int((oldest.Add(window).Sub(now) + time.Second - 1) / time.Second)
+}
+
+func (p *platforms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if method, ok := strings.CutPrefix(r.URL.Path, "/bot"+telegramToken+"/"); ok {
+		p.telegram(w, r, method)
+		return
+	}
+	if method, ok := strings.CutPrefix(r.URL.Path, "/api/"); ok {
+		r.ParseForm()
+		switch method {
+		case "chat.postMessage":
+			p.slackPost(w, r)
+		case "conversations.history":
+			p.slackHistory(w, r)
+		default:
+			io.WriteString(w, `{"ok":true}`)
+		}
+		return
+	}
+	http.NotFound(w, r)
+}
+
+func (p *platforms) telegram(w http.ResponseWriter, r *http.Request, method string) {
+	switch method {
+	case "getMe":
+		io.WriteString(w, `{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"datosbot","username":"datosbot_soak_bot","can_read_all_group_messages":true}}`)
+		return
+	case "sendMessage":
+	default:
+		io.WriteString(w, `{"ok":true,"result":true}`)
+		return
+	}
+	params := readParams(r)
+	chat := params["chat_id"]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	wait := 0
+	if n, oldest := within(p.tgAll, now, time.Second); n >= 30 {
+		wait = retryAfter(oldest, now, time.Second)
+	}
+	if strings.HasPrefix(chat, "-") {
+		if n, oldest := within(p.perChat["tg"+chat], now, time.Minute); n >= 20 {
+			wait = max(wait, retryAfter(oldest, now, time.Minute))
+		}
+	}
+	if wait > 0 {
+		p.limited[datosbot.Telegram]++
+		w.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprintf(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after %d","parameters":{"retry_after":%d}}`, wait, wait)
+		return
+	}
+	p.tgAll = append(p.tgAll, now)
+	p.perChat["tg"+chat] = append(p.perChat["tg"+chat], now)
+	p.accept(datosbot.Telegram, params["text"], now)
+	p.seq++
+	fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"date":%d,"chat":{"id":%s,"type":"supergroup"},"text":"ok"}}`, p.seq, now.Unix(), chat)
+}
+
+func (p *platforms) accept(pl datosbot.Platform, text string, now time.Time) {
+	if m := keyRE.FindStringSubmatch(text); m != nil {
+		p.accepted[pl][m[1]]++
+	}
+	p.times[pl] = append(p.times[pl], now)
+}
+
+func (p *platforms) slackPost(w http.ResponseWriter, r *http.Request) {
+	ch := r.Form.Get("channel")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if n, oldest := within(p.perChat["sl"+ch], now, time.Second); n >= 1 {
+		p.limited[datosbot.Slack]++
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(oldest, now, time.Second)))
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
+		return
+	}
+	p.perChat["sl"+ch] = append(p.perChat["sl"+ch], now)
+	p.accept(datosbot.Slack, r.Form.Get("text"), now)
+	p.seq++
+	ts := fmt.Sprintf("%d.%06d", now.Unix(), p.seq%1000000)
+	msg := map[string]any{"type": "message", "bot_id": "B0SOAK", "text": r.Form.Get("text"), "ts": ts}
+	if md := r.Form.Get("metadata"); md != "" {
+		var v map[string]any
+		if json.Unmarshal([]byte(md), &v) == nil {
+			msg["metadata"] = v
+		}
+	}
+	p.history[ch] = append(p.history[ch], msg)
+	fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q}`, ch, ts)
+}
+
+// slackHistory answers conversations.history: newest first, from oldest
+// on, a page of limit at a time, metadata only with include_all_metadata.
+func (p *platforms) slackHistory(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	oldest, _ := strconv.ParseFloat(r.Form.Get("oldest"), 64)
+	limit, _ := strconv.Atoi(r.Form.Get("limit"))
+	skip, _ := strconv.Atoi(r.Form.Get("cursor"))
+	all := p.history[r.Form.Get("channel")]
+	page := []map[string]any{}
+	next := ""
+	for i := len(all) - 1 - skip; i >= 0; i-- {
+		ts, _ := strconv.ParseFloat(all[i]["ts"].(string), 64)
+		if ts < oldest {
+			break
+		}
+		if limit > 0 && len(page) == limit {
+			next = strconv.Itoa(len(all) - 1 - i)
+			break
+		}
+		m := map[string]any{}
+		for k, v := range all[i] {
+			if k != "metadata" || r.Form.Get("include_all_metadata") == "1" {
+				m[k] = v
+			}
+		}
+		page = append(page, m)
+	}
+	json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": page, "has_more": next != "",
+		"response_metadata": map[string]any{"next_cursor": next}})
+}
+
+// readParams reads a Bot API request's parameters (multipart or JSON).
+func readParams(r *http.Request) map[string]string {
+	out := map[string]string{}
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "multipart/form-data"):
+		if err := r.ParseMultipartForm(1 << 20); err == nil {
+			for k, v := range r.MultipartForm.Value {
+				out[k] = v[0]
+			}
+		}
+	case strings.HasPrefix(ct, "application/json"):
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		for k, v := range m {
+			if s, ok := v.(string); ok {
+				out[k] = s
+				continue
+			}
+			b, _ := json.Marshal(v)
+			out[k] = string(b)
+		}
+	default:
+		r.ParseForm()
+		for k := range r.Form {
+			out[k] = r.Form.Get(k)
+		}
+	}
+	return out
+}
+
+type reportInfo struct {
+	began, lastRestart           time.Time
+	kills                        []time.Time
+	replicas                     int
+	tgChats, slackChs, slackPost int
+	seed                         uint64
+}
+
+// report prints the soak's table.
+func report(out io.Writer, p *platforms, st reminders.Stats, info reportInfo) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(out, "soak: %d channels (%d Telegram groups × 1 post, %d Slack channels × %d posts), %d replicas, %d SIGKILLs (seed %d)\n",
+		info.tgChats+info.slackChs, info.tgChats, info.slackChs, info.slackPost, info.replicas, len(info.kills), info.seed)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "platform\tmessages\tlost\tduplicated\t429s\tachieved\toutside kills\tlimit\tfraction\t\n")
+	var lastPost time.Time
+	for _, pl := range []datosbot.Platform{datosbot.Telegram, datosbot.Slack} {
+		lost, dupes := 0, 0
+		for k := range p.expected[pl] {
+			switch n := p.accepted[pl][k]; {
+			case n == 0:
+				lost++
+			case n > 1:
+				dupes += n - 1
+			}
+		}
+		ts := p.times[pl]
+		if len(ts) > 0 && ts[len(ts)-1].After(lastPost) {
+			lastPost = ts[len(ts)-1]
+		}
+		achieved, calm, limit, per := 0.0, 0.0, 0.0, ""
+		switch pl {
+		case datosbot.Telegram:
+			limit, per = 30, "/s overall"
+			if len(ts) > 1 {
+				achieved = float64(len(ts)-1) / ts[len(ts)-1].Sub(ts[0]).Seconds()
+			}
+			calm = calmRate(ts, info.kills)
+		case datosbot.Slack:
+			limit, per = 1, "/s per channel"
+			achieved = perChannelRate(p.perChat)
+			calm = achieved
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%.2f%s\t%.2f%s\t%g%s\t%.3f\t\n", pl, len(p.expected[pl]), lost, dupes, p.limited[pl],
+			achieved, per, calm, per, limit, per, calm/limit)
+	}
+	w.Flush()
+	fmt.Fprintf(out, "last restart %.1f s after the start; last post %.1f s after the last restart (%.1f s after the start)\n",
+		info.lastRestart.Sub(info.began).Seconds(), lastPost.Sub(info.lastRestart).Seconds(), lastPost.Sub(info.began).Seconds())
+	fmt.Fprintf(out, "outbox: sent %d, found in Slack's history %d, uncertain %d, repeated %d, recovered %d, rate-limited %d\n",
+		st.Sent, st.Found, st.Uncertain, st.Repeated, st.Recovered, st.RateLimited)
+}
+
+// calmRate is the Telegram rate in the whole seconds (from the first post
+// on) with no kill in them or in the second before, up to the last kill:
+// the pace the outbox keeps while no replica is dying. After the last
+// kill the queue runs dry while the dead replicas' last claims wait for
+// their leases, so those seconds tell nothing of the pace. Without kills,
+// every whole second counts. -1 when there are none.
+func calmRate(ts, kills []time.Time) float64 {
+	if len(ts) < 2 {
+		return -1
+	}
+	first := ts[0]
+	buckets := int(ts[len(ts)-1].Sub(first) / time.Second) // whole seconds only
+	counts := make([]int, buckets)
+	for _, t := range ts {
+		if b := int(t.Sub(first) / time.Second); b < buckets {
+			counts[b]++
+		}
+	}
+	disturbed := make([]bool, buckets)
+	for _, k := range kills {
+		b := int(k.Sub(first) / time.Second)
+		for _, d := range []int{b, b + 1} {
+			if d >= 0 && d < buckets {
+				disturbed[d] = true
+			}
+		}
+	}
+	if len(kills) > 0 {
+		if last := int(kills[len(kills)-1].Sub(first) / time.Second); last < buckets {
+			counts, disturbed = counts[:max(last, 0)], disturbed[:max(last, 0)]
+		}
+	}
+	n, sum := 0, 0
+	for b, c := range counts {
+		if !disturbed[b] {
+			n++
+			sum += c
+		}
+	}
+	if n == 0 {
+		return -1
+	}
+	return float64(sum) / float64(n)
+}
+
+// perChannelRate is the Slack posts per second within each channel (from
+// its first post to its last), over the channels with more than one.
+func perChannelRate(perChat map[string][]time.Time) float64 {
+	spaced, span := 0, time.Duration(0)
+	for ch, ts := range perChat {
+		if strings.HasPrefix(ch, "sl") && len(ts) > 1 {
+			spaced += len(ts) - 1
+			span += ts[len(ts)-1].Sub(ts[0])
+		}
+	}
+	if span == 0 {
+		return 0
+	}
+	return float64(spaced) / span.Seconds()
+}
