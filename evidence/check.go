@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,11 +176,26 @@ func (c *Checker) checkPage(ctx context.Context, a datosbot.Action) Result {
 	return Result{Status: datosbot.EvidenceNoMention, Detail: noMention(a, len(links), p.Truncated)}
 }
 
+// mentionTargets are the URLs whose mention counts for a: its data URLs
+// and, where the portal named the dataset behind one (its data checks), the
+// dataset's page by slug, so that a download URL by UUID is found as the
+// /dataset/<slug> the publication links.
+func (c *Checker) mentionTargets(a datosbot.Action) []string {
+	out := append([]string(nil), a.DataURLs...)
+	for _, dc := range a.DataChecks {
+		if dc.Dataset != "" && len(c.match.DataHosts) > 0 {
+			out = append(out, "https://"+c.match.DataHosts[0]+"/dataset/"+url.PathEscape(dc.Dataset))
+		}
+	}
+	return out
+}
+
 // findMention matches links, then the targets of the short links among
 // them (one request each, no body), against a's data URLs.
 func (c *Checker) findMention(ctx context.Context, a datosbot.Action, links []string) (Result, bool) {
-	if link, data, ok := c.match.Find(a.DataURLs, links); ok {
-		return Result{Status: datosbot.EvidenceVerified, Detail: verified(link, data, "")}, true
+	targets := c.mentionTargets(a)
+	if link, data, ok := c.match.Find(targets, links); ok {
+		return Result{Status: datosbot.EvidenceVerified, Detail: verified(link, data, "", a.DataURLs)}, true
 	}
 	resolved := 0
 	for _, l := range links {
@@ -202,20 +218,23 @@ func (c *Checker) findMention(ctx context.Context, a datosbot.Action, links []st
 		if target == short {
 			continue
 		}
-		if _, data, ok := c.match.Find(a.DataURLs, []string{target}); ok {
-			return Result{Status: datosbot.EvidenceVerified, Detail: verified(target, data, short)}, true
+		if _, data, ok := c.match.Find(targets, []string{target}); ok {
+			return Result{Status: datosbot.EvidenceVerified, Detail: verified(target, data, short, a.DataURLs)}, true
 		}
 	}
 	return Result{}, false
 }
 
-func verified(link, data, short string) string {
+// verified words a mention of data found as link (through short); the
+// same URL only when data is one of the action's own data URLs, not the
+// dataset page the portal named.
+func verified(link, data, short string, dataURLs []string) string {
 	link = datosbot.Truncate(link, 200) // it comes from the page
 	via := ""
 	if short != "" {
 		via = " (a través del enlace corto " + short + ")"
 	}
-	if Normalize(link) == Normalize(data) {
+	if Normalize(link) == Normalize(data) && slices.Contains(dataURLs, data) {
 		return "La publicación cita la URL de los datos" + via + ": " + link
 	}
 	return "La publicación cita el mismo conjunto de datos con otra dirección" + via + ": " + link

@@ -184,3 +184,18 @@ func TestCheckResolvesEachShortLinkOnce(t *testing.T) {
 		t.Errorf("t.co was asked %d times, want 2 (one request per distinct short link)", n)
 	}
 }
+
+func TestCheckFindsTheDatasetThePortalNamed(t *testing.T) {
+	web := newFakeWeb(t, map[string]http.HandlerFunc{
+		"/nota": page(`<p>` + strings.Repeat("Nota de prensa. ", 20) + `<a href="https://datos.gob.mx/dataset/codigos-postales">Códigos postales</a></p>`),
+	})
+	download := "https://www.datos.gob.mx/dataset/d0074e50-d661-44d4-a1a3-73a89e671e1f/resource/3c1b2a55-6f0e-4d1c-9a7b-2f4e5d6c7b8a/download/cp.zip"
+	a := datosbot.Action{ID: "A7K2", DataURLs: []string{download}, EvidenceURL: web.pages.URL + "/nota"}
+	if r := web.checker().Check(context.Background(), a); r.Status != datosbot.EvidenceNoMention {
+		t.Fatalf("without the portal's answer: %s %q, want sin_mencion (a UUID is not a slug)", r.Status, r.Detail)
+	}
+	a.DataChecks = []datosbot.DataCheck{{URL: download, Status: datosbot.CheckVerificada, Dataset: "codigos-postales"}}
+	if r := web.checker().Check(context.Background(), a); r.Status != datosbot.EvidenceVerified || !strings.Contains(r.Detail, "mismo conjunto") {
+		t.Errorf("with the portal's dataset: %s %q, want verificada", r.Status, r.Detail)
+	}
+}
