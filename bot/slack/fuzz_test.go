@@ -23,15 +23,16 @@ import (
 
 var slackRef = regexp.MustCompile(`^slack:[A-Za-z0-9]+$`)
 
-// checkingHandler fails the fuzz run when a request names no one or
-// nowhere.
+// checkingHandler fails the fuzz run when a request names no one, or,
+// with channels set, nowhere.
 type checkingHandler struct {
-	mu  sync.Mutex
-	bad []datosbot.Request
+	channels bool
+	mu       sync.Mutex
+	bad      []datosbot.Request
 }
 
 func (h *checkingHandler) Handle(_ context.Context, req datosbot.Request) datosbot.Reply {
-	if !slackRef.MatchString(string(req.User)) || !slackRef.MatchString(string(req.Channel)) {
+	if !slackRef.MatchString(string(req.User)) || (h.channels && !slackRef.MatchString(string(req.Channel))) {
 		h.mu.Lock()
 		h.bad = append(h.bad, req)
 		h.mu.Unlock()
@@ -56,7 +57,7 @@ func FuzzCommandBody(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := &checkingHandler{}
+	h := &checkingHandler{channels: true}
 	var handler bot.Handler = h
 	a.handler.Store(&handler)
 	mux := http.NewServeMux()
@@ -74,6 +75,51 @@ func FuzzCommandBody(f *testing.F) {
 		defer h.mu.Unlock()
 		if len(h.bad) > 0 {
 			t.Fatalf("body %q ran %+v", body, h.bad)
+		}
+	})
+}
+
+// FuzzInteractionBody posts any signed payload to /slack/interactions:
+// buttons and forms answer 200 or 400, never crash, and run a command only
+// as a well-formed user. (The channel of a form or a Home tab button comes
+// from our own private_metadata, and may be none: the Home tab has no
+// channel.)
+func FuzzInteractionBody(f *testing.F) {
+	for _, name := range []string{"block_actions.json", "view_submission.json"} {
+		f.Add(readTestdataF(f, name))
+	}
+	f.Add(strings.Replace(readTestdataF(f, "block_actions.json"), `{"id":"U0LUIS"`, `{"id":""`, 1))
+	form := strings.NewReplacer(`"DATOS"`, `"`+goodData+`?utm_source=x"`, `"PUB"`, `"`+goodPub+`"`, `"NOTA"`, `null`).Replace(readTestdataF(f, "view_submission.json"))
+	f.Add(form)
+	f.Add(strings.Replace(form, `{\"c\":\"C0INEGI01\"}`, `{\"c\":\"\"}`, 1))
+	f.Add(`{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"datos_cmd_0","value":"estado"}]}`)
+	f.Add(`{"type":"view_submission","user":{"id":"U1"},"view":{"callback_id":"datos_anunciar","private_metadata":"{\"c\":\"\"}"}}`)
+
+	a, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: "http://127.0.0.1:9/api",
+		Now: func() time.Time { return testNow }, Logger: quiet, AckTimeout: 2 * time.Second})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := &checkingHandler{}
+	var handler bot.Handler = h
+	a.handler.Store(&handler)
+	mux := http.NewServeMux()
+	a.Routes(mux)
+
+	f.Fuzz(func(t *testing.T, payload string) {
+		body := url.Values{"payload": {payload}}.Encode()
+		w := serve(mux, signed("/slack/interactions", testSecret, testNow, body))
+		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
+			t.Fatalf("status %d for payload %q", w.Code, payload)
+		}
+		if w.Code == http.StatusOK && w.Body.Len() > 0 && !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("answer %q is not JSON", w.Body)
+		}
+		a.wg.Wait() // button presses run after the acknowledgment
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if len(h.bad) > 0 {
+			t.Fatalf("payload %q ran %+v", payload, h.bad)
 		}
 	})
 }
