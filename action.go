@@ -67,6 +67,9 @@ type Action struct {
 	// DataChecks are the portal's answers about DataURLs (datacheck.go);
 	// absent when the portal checks are off.
 	DataChecks []DataCheck `json:"data_checks,omitempty"`
+	// Evidence is what the last check of the publication found; nil
+	// until the first check (DESIGN 2.5).
+	Evidence *Evidence `json:"evidence"`
 }
 
 // DefaultDataHosts are the hosts of direct data URLs (DATOSBOT_DATA_HOSTS).

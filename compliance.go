@@ -14,6 +14,9 @@ type ComplianceRow struct {
 	Compliant    bool       `json:"compliant"`
 	Actions      int        `json:"actions"`
 	LastActionAt *time.Time `json:"last_action_at"` // null without actions
+	// VerifiedEvidence counts the actions whose publication was checked
+	// and mentions the data URL (Evidence verificada).
+	VerifiedEvidence int `json:"verified_evidence"`
 }
 
 // Compliance computes one row per active institution for bimester b from
@@ -36,6 +39,9 @@ func Compliance(insts []Institution, actions []Action, b Bimester) []ComplianceR
 		r := &rows[i]
 		r.Actions++
 		r.Compliant = true
+		if a.Evidence != nil && a.Evidence.Status == EvidenceVerified {
+			r.VerifiedEvidence++
+		}
 		if r.LastActionAt == nil || a.RegisteredAt.After(*r.LastActionAt) {
 			at := a.RegisteredAt
 			r.LastActionAt = &at

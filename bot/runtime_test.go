@@ -137,6 +137,12 @@ func TestRunRunsEveryAdapterUntilDone(t *testing.T) {
 	}
 	await(t, consoleDone, "the console to stop")
 	await(t, tgStarted, "telegram to start")
+	// Run logs the console's stop after its Run returns, which is after
+	// consoleDone closes: wait for that line before cancelling, or a cancel
+	// that comes first would (rightly) silence it.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "adapter stopped") && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 
 	// The console has stopped; Slack still answers and Run goes on.
 	select {

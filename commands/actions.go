@@ -272,7 +272,7 @@ func (s *Service) statusReply(ctx context.Context, key string) (datosbot.Reply, 
 			r.Fields = append(r.Fields, datosbot.Field{Label: "…", Value: fmt.Sprintf("y %d más: /datos acciones %s", len(live)-5, inst.Key)})
 			break
 		}
-		r.Fields = append(r.Fields, datosbot.Field{Label: "Acción " + a.ID, Value: fmt.Sprintf("%s, %s, %s%s", a.PublishedOn, a.Medium, a.EvidenceURL, checkSuffix(a.DataChecks))})
+		r.Fields = append(r.Fields, datosbot.Field{Label: "Acción " + a.ID, Value: fmt.Sprintf("%s, %s, %s%s", a.PublishedOn, a.Medium, a.EvidenceURL, checkSuffix(a.DataChecks)) + s.evidenceNote(a, true)})
 	}
 	if len(inst.Channels) == 0 {
 		r.Context = fmt.Sprintf("La institución no tiene canal de enlace: en el chat del equipo escriba /datos canal vincular %s para recibir recordatorios.", inst.Key)
@@ -318,6 +318,7 @@ func (s *Service) actions(ctx context.Context, c *Caller, in Invocation) (datosb
 			line += " · campaña " + a.Campaign
 		}
 		line += checkSuffix(a.DataChecks)
+		line += s.evidenceNote(a, false)
 		if a.Withdrawn {
 			line += " · RETIRADA"
 		}

@@ -49,6 +49,9 @@ type Config struct {
 	// Logger logs one line per command and internal errors; default
 	// slog.Default().
 	Logger *slog.Logger
+	// EvidenceChecks says that publications are checked (DATOSBOT_EVIDENCE),
+	// so estado and acciones show "por revisar" before the first check.
+	EvidenceChecks bool
 	// DataChecker checks data URLs against the portal; nil checks their
 	// shape only (DATOSBOT_CKAN_URL=off).
 	DataChecker DataChecker
@@ -74,6 +77,7 @@ type Service struct {
 	diagnose  func(ctx context.Context, key string, channels []datosbot.ChannelID) []string
 	metrics   Metrics
 	log       *slog.Logger
+	evidence  bool
 	checker   DataChecker
 	campaigns *Campaigns
 	signIn    SignIn
@@ -93,6 +97,7 @@ func New(cfg Config) *Service {
 		diagnose: cfg.Diagnose,
 		metrics:  cfg.Metrics,
 		log:      cfg.Logger,
+		evidence: cfg.EvidenceChecks,
 		checker:  cfg.DataChecker,
 		signIn:   cfg.SignIn,
 	}

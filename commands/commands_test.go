@@ -345,7 +345,7 @@ func TestReportAndList(t *testing.T) {
 		t.Errorf("No cumplen = %q, want shcp", got)
 	}
 	sem := h.ok(admin, "console:general", "reporte semestral 2026-S2")
-	if !strings.Contains(sem.Text, "inegi: B4 no · B5 no · B6 sí (1)") {
+	if !strings.Contains(sem.Text, "inegi: B4 no · B5 no · B6 sí (1, 0 verificadas)") {
 		t.Errorf("semester report = %q", sem.Text)
 	}
 	list := h.ok("console:ana", canal, "acciones bimestre:2026-B6")

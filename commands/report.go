@@ -94,7 +94,7 @@ func (s *Service) semesterReport(ctx context.Context, in Invocation) (datosbot.R
 		for _, row := range datosbot.Compliance(insts, actions, b) {
 			mark := "no"
 			if row.Compliant {
-				mark = fmt.Sprintf("sí (%d)", row.Actions)
+				mark = fmt.Sprintf("sí (%d, %d %s)", row.Actions, row.VerifiedEvidence, plural(row.VerifiedEvidence, "verificada", "verificadas"))
 				total[row.Institution]++
 			}
 			perInst[row.Institution] = append(perInst[row.Institution], fmt.Sprintf("B%d %s", b.N, mark))
@@ -113,7 +113,7 @@ func (s *Service) semesterReport(ctx context.Context, in Invocation) (datosbot.R
 		}
 		lines = append(lines, fmt.Sprintf("%s: %s", i.Key, strings.Join(cells, " · ")))
 	}
-	r.Text = fmt.Sprintf("%d de %d instituciones cumplieron los %d bimestres.\n%s", full, len(lines), len(bims), strings.Join(lines, "\n"))
+	r.Text = fmt.Sprintf("%d de %d instituciones cumplieron los %d bimestres. Entre paréntesis: acciones registradas y, de ellas, con evidencia verificada (la publicación cita la URL de los datos).\n%s", full, len(lines), len(bims), strings.Join(lines, "\n"))
 	r.Context = "Exportación completa en CSV: GET /api/v1/actions?format=csv y /api/v1/compliance?format=csv&bimester=…"
 	return r, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/datosbot/datosbot"
 )
@@ -31,5 +32,30 @@ func TestInstitucionShowsDataChecks(t *testing.T) {
 	csv := e.get("/tablero/institucion/inegi?bimestre=2026-B6&formato=csv", c).Body.String()
 	if !strings.Contains(csv, "otra_institucion") {
 		t.Errorf("CSV: got\n%s\nwant the data check", csv)
+	}
+}
+
+// The Institución page lists what the portal watch told its channels.
+func TestInstitucionShowsPortalNotices(t *testing.T) {
+	e := newEnv(t)
+	e.fixture()
+	for _, n := range []datosbot.PortalNotice{
+		{Key: "portal:inegi:d1:conjunto", Institution: "inegi", Kind: "conjunto", Title: "Censo 2020", URL: "https://www.datos.gob.mx/dataset/censo_2020",
+			HighValue: true, ChangedAt: testNow.Add(-48 * time.Hour)},
+		{Key: "portal:inegi:d2:recurso", Institution: "inegi", Kind: "recurso", Title: "ENOE", ResourceName: "Tabulados <trimestre>",
+			URL: "https://www.datos.gob.mx/dataset/enoe", ChangedAt: testNow.Add(-time.Hour)},
+		{Key: "portal:shcp:d3:conjunto", Institution: "shcp", Kind: "conjunto", Title: "Deuda", URL: "https://www.datos.gob.mx/dataset/deuda", ChangedAt: testNow},
+	} {
+		if _, err := e.store.RecordPortalNotice(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := e.get("/tablero/institucion/inegi", e.signIn(ana)).Body.String()
+	enoe, censo := strings.Index(body, "ENOE"), strings.Index(body, "Censo 2020")
+	if !strings.Contains(body, "Avisos del portal") || enoe < 0 || censo < 0 || enoe > censo {
+		t.Errorf("page: got\n%s\nwant the two notices, newest first", body)
+	}
+	if !strings.Contains(body, "Tabulados &lt;trimestre&gt;") || !strings.Contains(body, `<span class="tag">alto valor</span>`) || strings.Contains(body, "Deuda") {
+		t.Errorf("page: got\n%s\nwant the resource name escaped, alto valor, and no other institution's notice", body)
 	}
 }

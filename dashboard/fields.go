@@ -9,7 +9,7 @@ import "github.com/datosbot/datosbot"
 // hasDataChecks and hasEvidence say whether datosbot.Action carries them.
 const (
 	hasDataChecks = true
-	hasEvidence   = false
+	hasEvidence   = true
 )
 
 // checkView is one data URL's portal check, as the Institución page shows it.
@@ -30,7 +30,12 @@ func dataChecks(a datosbot.Action) []checkView {
 
 // evidenceOf returns the evidence status of a ("verificada", "sin_mencion",
 // …) and its detail; "" when unknown.
-func evidenceOf(a datosbot.Action) (status, detail string) { return "", "" }
+func evidenceOf(a datosbot.Action) (status, detail string) {
+	if a.Evidence == nil {
+		return "", ""
+	}
+	return string(a.Evidence.Status), a.Evidence.Detail
+}
 
 // evidenceVerified reports whether a's publication mentions its data URL.
 func evidenceVerified(a datosbot.Action) bool {

@@ -8,7 +8,7 @@ import (
 	"github.com/datosbot/datosbot"
 )
 
-func TestInstitucionShowsPortalNotices(t *testing.T) {
+func TestInstitucionPortalNoticesAreItsOwnAndRecent(t *testing.T) {
 	e := newEnv(t)
 	e.fixture()
 	ctx := context.Background()
@@ -26,6 +26,6 @@ func TestInstitucionShowsPortalNotices(t *testing.T) {
 	}
 	body := e.get("/tablero/institucion/inegi", e.signIn(ana)).Body.String()
 	mustContain(t, "institution page", body, "Avisos del portal", `href="https://www.datos.gob.mx/dataset/censo-2026"`,
-		"Censo de Población 2026", "alto valor", "conjunto nuevo")
+		"Censo de Población 2026", "alto valor")
 	mustNotContain(t, "institution page", body, "Conjunto de 2024", "Presupuesto")
 }

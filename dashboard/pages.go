@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/datosbot/datosbot"
 )
@@ -71,18 +70,6 @@ func (s *Server) actionViews(as []datosbot.Action) []actionView {
 // failureView is one failed delivery as the Institución page shows it.
 type failureView struct{ Channel, Reason, At string }
 
-// noticeStore is the optional part of a Store that keeps what the portal
-// watch saw (storage.Store does).
-type noticeStore interface {
-	PortalNotices(ctx context.Context, key string, since time.Time) ([]datosbot.PortalNotice, error)
-}
-
-// noticeView is one portal notice as the Institución page shows it.
-type noticeView struct {
-	Kind, Title, URL, Changed string
-	HighValue                 bool
-}
-
 // campaignStatus is one open campaign of an institution.
 type campaignStatus struct {
 	ID, Title string
@@ -92,19 +79,16 @@ type campaignStatus struct {
 
 // institutionPage is the Institución page's data.
 type institutionPage struct {
-	Inst      datosbot.Institution
-	Row       row
-	Filter    datosbot.Bimester
-	Actions   []actionView
-	Failures  []failureView
-	Campaigns []campaignStatus
-	// Notices are what the portal watch saw of the institution since the
-	// start of the heat map's first bimester, newest first; nil when the
-	// store keeps no portal notices.
-	Notices     []noticeView
-	HasNotices  bool
+	Inst        datosbot.Institution
+	Row         row
+	Filter      datosbot.Bimester
+	Actions     []actionView
+	Failures    []failureView
+	Campaigns   []campaignStatus
 	HasChecks   bool
 	HasEvidence bool
+	Notices     []noticeView // what the portal watch saw, newest first
+	HasNotices  bool
 }
 
 // institucion shows one institution: its bimesters, actions (with data
@@ -182,23 +166,8 @@ func (s *Server) loadInstitution(ctx context.Context, key string, filter datosbo
 			p.Failures = append(p.Failures, failureView{Channel: string(f.Channel), Reason: datosbot.DescribeFailure(f.Reason), At: s.clock(f.At)})
 		}
 	}
-	if ns, ok := s.store.(noticeStore); ok {
-		notices, err := ns.PortalNotices(ctx, key, bims[0].Start(s.loc))
-		if err != nil {
-			return p, err
-		}
-		p.HasNotices = true
-		for i := len(notices) - 1; i >= 0; i-- {
-			n := notices[i]
-			title := n.Title
-			if title == "" {
-				title = n.Dataset
-			}
-			if n.ResourceName != "" {
-				title += " · " + n.ResourceName
-			}
-			p.Notices = append(p.Notices, noticeView{Kind: n.Kind, Title: title, URL: n.URL, HighValue: n.HighValue, Changed: s.clock(n.ChangedAt)})
-		}
+	if p.Notices, p.HasNotices, err = s.portalNotices(ctx, key, bims[0].Start(s.loc)); err != nil {
+		return p, err
 	}
 	camps, err := s.store.Campaigns(ctx, true)
 	if err != nil {

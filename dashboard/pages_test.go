@@ -114,7 +114,7 @@ func TestCumplimientoHeatMap(t *testing.T) {
 		`<span class="sym" aria-hidden="true">!</span> <span class="word">en riesgo</span>`, `>✗</span> <span class="word">no cumplió</span>`,
 		`>–</span> <span class="word">sin datos</span>`,
 		`href="/tablero/institucion/inegi?bimestre=2026-B6"`, `href="/tablero/institucion/shcp"`,
-		"<span class=\"n\">2 acciones</span>", // inegi's 2026-B5
+		"<span class=\"n\">2 acciones · 0 verif.</span>", // inegi's 2026-B5
 		`<th scope="col" class="current">2026-B6`)
 	// Totals of 2026-B6: imss complied, inegi and shcp at risk.
 	foot := body[strings.Index(body, "<tfoot>"):]
@@ -122,7 +122,7 @@ func TestCumplimientoHeatMap(t *testing.T) {
 	if len(cols) != 7 {
 		t.Fatalf("footer has %d cells, want 6", len(cols)-1)
 	}
-	mustContain(t, "2026-B6 totals", cols[6], "✓ 1 de 3<", "! 2 · ✗ 0 · – 0<", "1 acción<")
+	mustContain(t, "2026-B6 totals", cols[6], "✓ 1 de 3<", "! 2 · ✗ 0 · – 0<", "1 acción · 0 verif.<")
 	mustContain(t, "2026-B1 totals", cols[1], "✓ 1 de 3<", "! 0 · ✗ 1 · – 1<")
 }
 

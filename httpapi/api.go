@@ -335,7 +335,8 @@ func (s *Server) handleCompliance(w http.ResponseWriter, r *http.Request) {
 // ActionCSVHeader is the header row of the actions CSV; the columns follow
 // the JSON field names.
 var ActionCSVHeader = []string{"id", "institution", "bimester", "data_urls", "evidence_url", "medium", "type",
-	"published_on", "campaign", "note", "registered_by", "registered_at", "withdrawn", "data_checks"}
+	"published_on", "campaign", "note", "registered_by", "registered_at", "withdrawn", "data_checks",
+	"evidence_status", "evidence_checked_at", "evidence_detail"}
 
 func actionRows(actions []datosbot.Action) [][]string {
 	rows := [][]string{ActionCSVHeader}
@@ -343,7 +344,7 @@ func actionRows(actions []datosbot.Action) [][]string {
 		rows = append(rows, []string{a.ID, a.Institution, a.Bimester.String(), strings.Join(a.DataURLs, " "),
 			cell(a.EvidenceURL), string(a.Medium), string(a.Type), dateString(a.PublishedOn), a.Campaign,
 			cell(a.Note), cell(string(a.RegisteredBy)), timeString(a.RegisteredAt, nil), strconv.FormatBool(a.Withdrawn),
-			checkStatuses(a)})
+			checkStatuses(a), string(evidenceOf(a).Status), timeString(evidenceOf(a).CheckedAt, nil), cell(evidenceOf(a).Detail)})
 	}
 	return rows
 }
@@ -368,13 +369,13 @@ func checkStatuses(a datosbot.Action) string {
 }
 
 // ComplianceCSVHeader is the header row of the compliance CSV.
-var ComplianceCSVHeader = []string{"institution", "name", "bimester", "compliant", "actions", "last_action_at"}
+var ComplianceCSVHeader = []string{"institution", "name", "bimester", "compliant", "actions", "last_action_at", "verified_evidence"}
 
 func complianceRows(rows []datosbot.ComplianceRow, loc *time.Location) [][]string {
 	out := [][]string{ComplianceCSVHeader}
 	for _, c := range rows {
 		out = append(out, []string{c.Institution, cell(c.Name), c.Bimester.String(), strconv.FormatBool(c.Compliant),
-			strconv.Itoa(c.Actions), timeString(deref(c.LastActionAt), loc)})
+			strconv.Itoa(c.Actions), timeString(deref(c.LastActionAt), loc), strconv.Itoa(c.VerifiedEvidence)})
 	}
 	return out
 }

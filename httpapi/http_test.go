@@ -445,9 +445,9 @@ func TestCompliance(t *testing.T) {
 		w := do(t, h, "GET", "/api/v1/compliance?bimester=2026-b6&format=csv", bearer(token), nil)
 		got := readCSV(t, w)
 		want := [][]string{
-			{"institution", "name", "bimester", "compliant", "actions", "last_action_at"},
-			{"inegi", "Instituto Nacional de Estadística y Geografía", "2026-B6", "true", "1", "2026-12-03T11:30:00-06:00"},
-			{"shcp", `'=HYPERLINK("x")`, "2026-B6", "false", "0", ""},
+			{"institution", "name", "bimester", "compliant", "actions", "last_action_at", "verified_evidence"},
+			{"inegi", "Instituto Nacional de Estadística y Geografía", "2026-B6", "true", "1", "2026-12-03T11:30:00-06:00", "0"},
+			{"shcp", `'=HYPERLINK("x")`, "2026-B6", "false", "0", "", "0"},
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("CSV =\n%q\nwant\n%q", got, want)
@@ -480,9 +480,9 @@ func TestActions(t *testing.T) {
 		w := do(t, h, "GET", "/api/v1/actions?institution=shcp&format=csv", bearer(token), nil)
 		got := readCSV(t, w)
 		want := [][]string{
-			{"id", "institution", "bimester", "data_urls", "evidence_url", "medium", "type", "published_on", "campaign", "note", "registered_by", "registered_at", "withdrawn", "data_checks"},
-			{"A2222", "shcp", "2026-B6", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A2222", "web", "uso", "2026-11-20", "", "", "slack:U1", "2026-12-03T17:30:01Z", "true", ""},
-			{"A3333", "shcp", "2026-B5", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A3333", "web", "uso", "2026-10-05", "", "'-1+1", "slack:U1", "2026-12-03T17:30:02Z", "false", ""},
+			{"id", "institution", "bimester", "data_urls", "evidence_url", "medium", "type", "published_on", "campaign", "note", "registered_by", "registered_at", "withdrawn", "data_checks", "evidence_status", "evidence_checked_at", "evidence_detail"},
+			{"A2222", "shcp", "2026-B6", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A2222", "web", "uso", "2026-11-20", "", "", "slack:U1", "2026-12-03T17:30:01Z", "true", "", "", "", ""},
+			{"A3333", "shcp", "2026-B5", "https://www.datos.gob.mx/dataset/x", "https://www.gob.mx/A3333", "web", "uso", "2026-10-05", "", "'-1+1", "slack:U1", "2026-12-03T17:30:02Z", "false", "", "", "", ""},
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("CSV =\n%q\nwant\n%q", got, want)

@@ -129,8 +129,10 @@ func scriptStrings(v any) []string {
 // has the evidence URL, or {2} when the id is taken.
 //
 // KEYS: evidence hash, action key, every index (all, institution,
-// institution and bimester, bimester), audit list. ARGV: evidence field,
-// action JSON, score, id, audit entry JSON, action key prefix.
+// institution and bimester, bimester), audit list, the evidence-check
+// queue's due set and jobs. ARGV: evidence field, action JSON, score, id,
+// audit entry JSON, action key prefix, the check's due time and job
+// (evidenceQueueArgs): the publication's check is queued with the action.
 var addActionScript = redis.NewScript(`
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then
@@ -142,6 +144,8 @@ redis.call('SET', KEYS[2], ARGV[2])
 for i = 3, 6 do redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4]) end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 redis.call('RPUSH', KEYS[7], ARGV[5])
+redis.call('ZADD', KEYS[8], 'NX', ARGV[7], ARGV[4])
+redis.call('HSETNX', KEYS[9], ARGV[4], ARGV[8])
 return {1}
 `)
 
@@ -154,8 +158,8 @@ func (s *Store) addAction(ctx context.Context, a datosbot.Action, auditDetail st
 		res, err = addActionScript.Run(ctx, c,
 			[]string{s.evidenceKey(a.Institution, a.Bimester), s.actionKey(a.ID),
 				s.actionsKey(), s.institutionActionsKey(a.Institution), s.institutionBimesterActionsKey(a.Institution, a.Bimester), s.bimesterActionsKey(a.Bimester),
-				s.auditKey()},
-			datosbot.NormalizeURL(a.EvidenceURL), mustJSON(a), actionScore(a), a.ID, entry, s.actionKey("")).Slice()
+				s.auditKey(), s.evidenceDueKey(), s.evidenceJobKey()},
+			datosbot.NormalizeURL(a.EvidenceURL), mustJSON(a), actionScore(a), a.ID, entry, s.actionKey(""), dueµs(a), firstJob(a)).Slice()
 		return err
 	})
 	if err != nil {

@@ -287,3 +287,30 @@ func (s *Store) signInKey(digest string) string { return s.key("signin", digest)
 func (s *Store) sessionKey(digest string) string { return s.key("session", digest) }
 
 // ---- end of dashboard ----
+
+// ---- Evidence checks (storage/evidence_queue.go) ----
+//
+// The family "evq" is not in domainFamilies, so Export and Import carry
+// it in Snapshot.Extra: a restored store goes on with its queued checks.
+// The outcome of a check is the action's Evidence, in actionKey.
+
+// evidenceDueKey is a sorted set of the ids of actions whose publication
+// is to be checked, scored by when (Unix microseconds). AddAction's script
+// adds the action's id with the action.
+func (s *Store) evidenceDueKey() string { return s.key("evq", "due") }
+
+// evidenceLeaseKey is a sorted set of the ids of checks running now,
+// scored by the end of the claim's lease (Unix microseconds). An expired
+// lease puts the check back in evidenceDueKey.
+func (s *Store) evidenceLeaseKey() string { return s.key("evq", "lease") }
+
+// evidenceJobKey is a hash of the checks queued or running: field action
+// id → "<attempts so far> <Unix µs of the first queueing>[ <claim token>]".
+func (s *Store) evidenceJobKey() string { return s.key("evq", "job") }
+
+// evidencePaceKey is a hash of the hosts evidence checks fetch from: field
+// host → the Unix microsecond of its next free turn (one fetch per host
+// per second across replicas).
+func (s *Store) evidencePaceKey() string { return s.key("evq", "pace") }
+
+// ---- end of evidence checks ----

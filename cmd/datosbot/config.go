@@ -29,6 +29,7 @@ type Config struct {
 	Admins        []datosbot.UserID  // DATOSBOT_ADMINS
 	UnidadChannel datosbot.ChannelID // DATOSBOT_UNIDAD_CHANNEL
 	APITokens     []string           // DATOSBOT_API_TOKENS
+	Evidence      evidenceConfig     // DATOSBOT_EVIDENCE, DATOSBOT_OEMBED_URL, DATOSBOT_FETCH_ALLOW
 	Portal        PortalConfig       // DATOSBOT_CKAN_URL, DATOSBOT_CKAN_INTERVAL, DATOSBOT_CKAN_RPS, DATOSBOT_HIGH_VALUE
 	PublicURL     string             // DATOSBOT_PUBLIC_URL, default "http://localhost:8080" (dashboard sign-in links)
 
@@ -48,8 +49,10 @@ type Config struct {
 	// shows the conversation.
 	LogLevel slog.Level
 
-	tickInterval time.Duration // the scheduler's tick; zero = reminders.DefaultInterval (tests shorten it)
-	clockSpeed   float64       // how fast the DATOSBOT_NOW clock runs; zero = 1 (tests run a drill faster)
+	tickInterval      time.Duration // the scheduler's tick; zero = reminders.DefaultInterval (tests shorten it)
+	clockSpeed        float64       // how fast the DATOSBOT_NOW clock runs; zero = 1 (tests run a drill faster)
+	evidenceInterval  time.Duration // how often the evidence worker looks for due checks; zero = its default
+	evidenceHostEvery time.Duration // least time between fetches from one host; zero = evidence.DefaultHostEvery (tests on loopback shorten it)
 }
 
 // Slack reports whether a Slack adapter is configured.
@@ -177,6 +180,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			}
 			c.APITokens = append(c.APITokens, t)
 		}
+	}
+	if c.Evidence, err = loadEvidenceConfig(get); err != nil {
+		return c, err
 	}
 	if c.SlackBotToken == "" && (c.SlackSigningSecret != "" || c.SlackAppToken != "") {
 		return c, bad("SLACK_BOT_TOKEN", "falta: SLACK_SIGNING_SECRET o SLACK_APP_TOKEN están puestos pero no el token del bot (xoxb-…)")

@@ -20,6 +20,7 @@ import (
 	"github.com/datosbot/datosbot/bot/slack"
 	"github.com/datosbot/datosbot/bot/telegram"
 	"github.com/datosbot/datosbot/commands"
+	"github.com/datosbot/datosbot/evidence"
 	"github.com/datosbot/datosbot/httpapi"
 	"github.com/datosbot/datosbot/reminders"
 	"github.com/datosbot/datosbot/storage"
@@ -74,6 +75,10 @@ var (
 	_ telegram.Forgetter = (*storage.Store)(nil)
 	_ telegram.Lease     = (*storage.Store)(nil)
 	_ reminders.Store    = (*storage.Store)(nil)
+	// The outbox looks up possibly accepted posts through the Router,
+	// which asks the Slack adapter.
+	_ reminders.Finder = (*bot.Router)(nil)
+	_ bot.PostFinder   = (*slack.Adapter)(nil)
 )
 
 // Main is a running bot.
@@ -84,6 +89,7 @@ type Main struct {
 	Bot       *bot.Bot
 	Outbox    *reminders.Outbox
 	Scheduler *reminders.Scheduler
+	Evidence  *evidence.Worker // nil with DATOSBOT_EVIDENCE=off
 
 	log      *slog.Logger
 	listener net.Listener
@@ -183,12 +189,21 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 		Store: store, Poster: m.Outbox, Now: now, Loc: cfg.Loc, DataHosts: cfg.DataHosts,
 		GraceDays: graceDays(cfg.GraceDays), Admins: admins, Logger: logger,
 		TelegramBot: telegramBot(tg), Diagnose: diagnose(tg, m.Outbox), Metrics: metrics,
-		DataChecker: portalParts.dataChecker(),
-		SignIn:      board,
+		EvidenceChecks: cfg.Evidence.On,
+		DataChecker:    portalParts.dataChecker(),
+		SignIn:         board,
 	})
 	m.Bot = bot.New(bot.Config{Handler: m.Service, Adapters: adapters, Logger: logger})
 	if err := metrics.Register(outboxCollector(m.Outbox)); err != nil {
 		return nil, err
+	}
+	if cfg.Evidence.On {
+		observe, err := evidenceMetrics(metrics, store)
+		if err != nil {
+			return nil, err
+		}
+		m.Evidence = newEvidenceWorker(cfg, now, store, m.Outbox, observe, logger)
+		backfillEvidence(ctx, store, now, logger)
 	}
 	m.Scheduler = &reminders.Scheduler{Store: store, Outbox: m.Outbox, Calendar: cfg.Calendar, Now: now,
 		UnidadChannel: cfg.UnidadChannel, Logger: logger, Interval: cfg.tickInterval}
@@ -225,6 +240,9 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	if portalParts != nil {
 		runs = append(runs, portalParts.runs...)
 	}
+	if m.Evidence != nil {
+		runs = append(runs, m.Evidence.Run)
+	}
 	for _, run := range runs {
 		wg.Add(1)
 		go func() {
@@ -240,7 +258,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	}()
 	logger.Info("datosbot started", "addr", m.listener.Addr().String(), "store", storeKind(cfg),
 		"console", cfg.Console, "slack", cfg.Slack(), "telegram", cfg.Telegram(), "api", len(cfg.APITokens) > 0,
-		"tz", cfg.Loc.String(), "now", now().Format(time.RFC3339))
+		"tz", cfg.Loc.String(), "now", now().Format(time.RFC3339), "evidence", cfg.Evidence.Describe())
 	return m, nil
 }
 
