@@ -73,10 +73,14 @@ func (a *Adapter) republishAfter(req datosbot.Request, r datosbot.Reply) {
 	default:
 		return
 	}
+	dm := "" // unknown: the form's reply then goes to the person's DM by user id
+	if req.Private {
+		dm = req.Channel.Local()
+	}
 	a.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), homePublishBudget)
 		defer cancel()
-		a.publishHome(ctx, req.User.Local(), "")
+		a.publishHome(ctx, req.User.Local(), dm)
 	})
 }
 

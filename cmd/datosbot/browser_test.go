@@ -179,6 +179,13 @@ func TestBrowserDashboard(t *testing.T) {
 			t.Errorf("%s cells:\n got %v\nwant %v", k, cells[k], w)
 		}
 	}
+	counts, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('tr[data-institucion="inegi"] td.cell .n, tr[data-institucion="sep"] td.cell .n')).map(n => n.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(counts, "|"); got != strings.Repeat("1 acción · 1 verif.|", 6)+"0 acciones · 0 verif.|1 acción · 0 verif.|0 acciones · 0 verif.|1 acción · 0 verif.|0 acciones · 0 verif.|0 acciones · 0 verif." {
+		t.Errorf("inegi and sep counts: %s", got)
+	}
 	if _, shown := cells["cofepris"]; shown || len(cells) != 8 {
 		t.Errorf("rows %v: want the 8 active institutions, not the inactive one", keys(cells))
 	}
@@ -271,6 +278,27 @@ func browserFixture(t *testing.T, c *consoleBot) {
 			if _, _, err := st.AddAction(ctx, a); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	// The evidence checks, finished as the evidence worker would (it is off
+	// in this package's tests): INEGI's and Salud's publications cite their
+	// data URL, the others' do not.
+	verified := map[string]bool{"inegi": true, "salud": true}
+	for range n {
+		id, token, _, _, err := st.EvidenceClaim(ctx, time.Now().Add(time.Hour), time.Minute)
+		if err != nil || id == "" {
+			t.Fatalf("evidence check: %q, %v", id, err)
+		}
+		a, err := st.Action(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := &datosbot.Evidence{Status: datosbot.EvidenceNoMention, CheckedAt: time.Now(), Detail: "La publicación no cita la URL de los datos."}
+		if verified[a.Institution] {
+			ev = &datosbot.Evidence{Status: datosbot.EvidenceVerified, CheckedAt: time.Now(), Detail: "La publicación cita la URL de los datos."}
+		}
+		if ok, err := st.EvidenceFinish(ctx, id, token, ev, time.Time{}); !ok || err != nil {
+			t.Fatalf("EvidenceFinish(%s) = %v, %v", id, ok, err)
 		}
 	}
 	if err := st.SetInstitutionActive(ctx, "cofepris", false, "slack:UADMIN"); err != nil {
