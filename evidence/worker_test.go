@@ -437,3 +437,31 @@ func TestBackfillQueuesUncheckedActions(t *testing.T) {
 		}
 	})
 }
+
+func TestQueuePaceBooksTurnsPerHost(t *testing.T) {
+	queueBackends(t, func(t *testing.T, s *storage.Store, clock *fakeclock.Clock) {
+		ctx := context.Background()
+		now := clock.Now().Add(123 * time.Microsecond) // turns are exact to the microsecond
+		for i, want := range []struct {
+			host    string
+			maxWait time.Duration
+			wait    time.Duration
+			ok      bool
+		}{
+			{"www.gob.mx", 3 * time.Second, 0, true},
+			{"www.gob.mx", 3 * time.Second, time.Second, true},
+			{"t.co", 3 * time.Second, 0, true}, // another host is not held up
+			{"www.gob.mx", 1500 * time.Millisecond, 2 * time.Second, false},
+			{"www.gob.mx", 3 * time.Second, 2 * time.Second, true}, // the refused turn was not booked
+		} {
+			wait, ok, err := s.EvidencePace(ctx, want.host, now, time.Second, want.maxWait)
+			if err != nil || wait != want.wait || ok != want.ok {
+				t.Errorf("turn %d on %s: wait %v ok %v (%v), want %v %v", i+1, want.host, wait, ok, err, want.wait, want.ok)
+			}
+		}
+		// Long after, the host is free again.
+		if wait, ok, _ := s.EvidencePace(ctx, "www.gob.mx", now.Add(time.Hour), time.Second, 0); wait != 0 || !ok {
+			t.Errorf("an hour later: wait %v ok %v, want a turn at once", wait, ok)
+		}
+	})
+}

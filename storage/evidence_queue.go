@@ -178,16 +178,18 @@ func (s *Store) EvidenceQueued(ctx context.Context) (due, running int64, err err
 	return due, running, s.wrap(err)
 }
 
-// evidencePaceScript books the next turn on a host: the turn is the later
-// of now and the host's next free instant, and the instant after it moves
-// ARGV[3] further. A turn further than ARGV[4] ahead is not booked; the
-// script then returns minus the host's next free instant.
+// evidencePaceScript books the next turn on a host (KEYS[1]): the turn is
+// the later of now and the host's next free instant, and the instant after
+// it moves ARGV[2] further. A turn further than ARGV[3] ahead is not
+// booked; the script then returns minus the host's next free instant. The
+// key expires a second after that instant, so hosts checked once do not
+// stay in Redis.
 var evidencePaceScript = redis.NewScript(`
-local now, every, maxWait = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local nextFree = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local now, every, maxWait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
 local turn = math.max(now, nextFree)
 if turn - now > maxWait then return -nextFree end
-redis.call('HSET', KEYS[1], ARGV[1], turn + every)
+redis.call('SET', KEYS[1], string.format('%.0f', turn + every), 'PX', math.floor((turn + every - now) / 1000) + 1000)
 return turn
 `)
 
@@ -196,7 +198,7 @@ return turn
 // host is booked more than maxWait ahead (then nothing is booked and wait
 // is how long until it frees up).
 func (s *Store) EvidencePace(ctx context.Context, host string, now time.Time, every, maxWait time.Duration) (wait time.Duration, ok bool, err error) {
-	n, err := evidencePaceScript.Run(ctx, s.rdb, []string{s.evidencePaceKey()}, host, now.UnixMicro(),
+	n, err := evidencePaceScript.Run(ctx, s.rdb, []string{s.evidencePaceKey(host)}, now.UnixMicro(),
 		every.Microseconds(), maxWait.Microseconds()).Int64()
 	if err != nil {
 		return 0, false, s.wrap(err)

@@ -308,9 +308,9 @@ func (s *Store) evidenceLeaseKey() string { return s.key("evq", "lease") }
 // id → "<attempts so far> <Unix µs of the first queueing>[ <claim token>]".
 func (s *Store) evidenceJobKey() string { return s.key("evq", "job") }
 
-// evidencePaceKey is a hash of the hosts evidence checks fetch from: field
-// host → the Unix microsecond of its next free turn (one fetch per host
-// per second across replicas).
-func (s *Store) evidencePaceKey() string { return s.key("evq", "pace") }
+// evidencePaceKey is a string per host evidence checks fetch from: the
+// Unix microsecond of its next free turn (one fetch per host per second
+// across replicas), expiring a second after it.
+func (s *Store) evidencePaceKey(host string) string { return s.key("evq", "pace", host) }
 
 // ---- end of evidence checks ----
