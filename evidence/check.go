@@ -269,7 +269,7 @@ func (c *Checker) failed(err error, what, publication string) Result {
 		r.Detail = fmt.Sprintf("El bot no consulta %s porque %s %s. Si la URL es correcta, la publicación no es pública: registre una dirección pública.", what, blocked.Addr, blocked.Reason)
 	case errors.As(err, &status):
 		r.RetryAfter = status.RetryAfter
-		r.Detail = fmt.Sprintf("%s respondió HTTP %d (%s).", capitalize(what), status.Code, http.StatusText(status.Code))
+		r.Detail = fmt.Sprintf("%s respondió HTTP %d: %s.", capitalize(what), status.Code, statusMeaning(status.Code))
 		if status.Code == http.StatusNotFound || status.Code == http.StatusGone {
 			r.Detail += " Revise que la URL de la publicación sea correcta."
 		}
@@ -283,6 +283,35 @@ func (c *Checker) failed(err error, what, publication string) Result {
 		r.Detail = fmt.Sprintf("No se pudo leer %s (error de conexión).", what)
 	}
 	return r
+}
+
+// statusMeaning says in Spanish what an HTTP error status means for the
+// check; the code itself goes beside it for whoever looks further.
+func statusMeaning(code int) string {
+	switch {
+	case code == http.StatusBadRequest:
+		return "el sitio rechazó la consulta del bot"
+	case code == http.StatusUnauthorized:
+		return "el sitio pide iniciar sesión"
+	case code == http.StatusForbidden:
+		return "el sitio no deja leerla al bot"
+	case code == http.StatusNotFound:
+		return "no existe la página"
+	case code == http.StatusGone:
+		return "la página ya no existe"
+	case code == http.StatusTooManyRequests:
+		return "el sitio pide consultarlo con menos frecuencia"
+	case code == http.StatusServiceUnavailable:
+		return "el sitio no está disponible por ahora"
+	case code == http.StatusGatewayTimeout:
+		return "el sitio tardó demasiado en responder"
+	case code >= 500:
+		return "el sitio falló"
+	case code >= 400:
+		return "el sitio rechazó la consulta"
+	default:
+		return "respuesta inesperada"
+	}
 }
 
 // nameNotFound words a name that did not resolve.

@@ -241,3 +241,29 @@ func TestUnresolvedNameBlamesTheUserOnlyForThePublicationsOwnHost(t *testing.T) 
 		})
 	}
 }
+
+func TestUnreachableDetailSaysTheStatusInSpanishWithItsCode(t *testing.T) {
+	c := NewChecker(CheckerConfig{})
+	for _, tc := range []struct {
+		code int
+		want string
+	}{
+		{http.StatusNotFound, "HTTP 404: no existe la página"},
+		{http.StatusForbidden, "HTTP 403: el sitio no deja leerla al bot"},
+		{http.StatusGone, "HTTP 410: la página ya no existe"},
+		{http.StatusTooManyRequests, "HTTP 429: el sitio pide consultarlo con menos frecuencia"},
+		{http.StatusInternalServerError, "HTTP 500: el sitio falló"},
+		{http.StatusBadGateway, "HTTP 502: el sitio falló"},
+		{http.StatusServiceUnavailable, "HTTP 503: el sitio no está disponible por ahora"},
+		{http.StatusGatewayTimeout, "HTTP 504: el sitio tardó demasiado en responder"},
+		{418, "HTTP 418: el sitio rechazó la consulta"},
+	} {
+		r := c.failed(&StatusError{Code: tc.code}, "la página", "https://www.inegi.org.mx/boletin")
+		if r.Status != datosbot.EvidenceUnreachable || !strings.Contains(r.Detail, tc.want) {
+			t.Errorf("HTTP %d: %q %q, want inaccesible with %q", tc.code, r.Status, r.Detail, tc.want)
+		}
+		if english := http.StatusText(tc.code); strings.Contains(r.Detail, english) {
+			t.Errorf("HTTP %d: detail %q carries the English %q", tc.code, r.Detail, english)
+		}
+	}
+}
