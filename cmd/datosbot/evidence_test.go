@@ -374,3 +374,26 @@ func TestEvidenceStartLogAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleGreetingSaysWhetherEvidenceIsChecked: a console logs only
+// warnings, so its greeting tells the operator whether publications are
+// checked.
+func TestConsoleGreetingSaysWhetherEvidenceIsChecked(t *testing.T) {
+	for _, tc := range []struct{ setting, want, not string }{
+		{"on", "Evidencia: se revisan las publicaciones (DATOSBOT_EVIDENCE=on).", "apagada"},
+		{"off", "Evidencia: apagada, no se revisan las publicaciones (DATOSBOT_EVIDENCE=off).", "se revisan las publicaciones (DATOSBOT_EVIDENCE=on)"},
+	} {
+		t.Run(tc.setting, func(t *testing.T) {
+			c := startConsole(t, map[string]string{"DATOSBOT_DATA_FILE": filepath.Join(t.TempDir(), "s.json"),
+				"DATOSBOT_EVIDENCE": tc.setting, "DATOSBOT_OEMBED_URL": "http://127.0.0.1:1/oembed"})
+			defer c.close()
+			if c.m.Config.LogLevel != slog.LevelWarn {
+				t.Fatalf("console log level %v, want warn (the reason for the line)", c.m.Config.LogLevel)
+			}
+			out := c.waitFor("datosbot en la consola.", tc.want)
+			if strings.Contains(out, tc.not) {
+				t.Errorf("greeting says both settings:\n%s", out)
+			}
+		})
+	}
+}
