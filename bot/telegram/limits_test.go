@@ -8,9 +8,11 @@ import (
 	"github.com/datosbot/datosbot"
 )
 
-// TestRenderFindings keeps what FuzzRender found: parts of white space only
-// (a line of spaces longer than the limit, a bold title of spaces), which
-// Telegram refuses, are not sent.
+// TestRenderFindings keeps what FuzzRender and review found: parts of
+// white space only (a line of spaces longer than the limit, a bold title of
+// spaces), which Telegram refuses, are not sent; a part never exceeds the
+// limit once the word joiners after @ are counted; invalid UTF-8 is never
+// sent.
 func TestRenderFindings(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -21,6 +23,17 @@ func TestRenderFindings(t *testing.T) {
 		{"spaces between words at a small limit", datosbot.Reply{Text: "@here " + strings.Repeat(" ", 40) + "@ana"}, 19},
 		{"title of spaces", datosbot.Reply{Title: "   ", Text: "Listo."}, maxMessageLen},
 		{"only spaces everywhere", datosbot.Reply{Title: " ", Text: " \n ", Context: " "}, maxMessageLen},
+		// Each @ that starts a word gets a word joiner after it, one more
+		// code unit a rune-by-rune cut must count.
+		{"mentions after a dollar sign", datosbot.Reply{Text: strings.Repeat("$@M", 3000)}, maxMessageLen},
+		// A cut between "." and "@a" leaves "@a" at the start of a part,
+		// where it becomes a mention and gets its word joiner.
+		{"mention after a dot cut", datosbot.Reply{Text: strings.Repeat(".@a", 3000)}, maxMessageLen},
+		{"mention after a dot cut, small limit", datosbot.Reply{Text: strings.Repeat(".@a", 40)}, 23},
+		// Telegram refuses invalid UTF-8: it is sent as U+FFFD.
+		{"invalid UTF-8", datosbot.Reply{Title: "a\xffb", Text: "\xc3(\xe2\x82 \xf0\x28\x8c\x28", Context: "\x80",
+			Fields:  []datosbot.Field{{Label: "\xfe", Value: "\xff@x"}},
+			Buttons: []datosbot.Button{{Label: "Ver \xff", Command: "estado \xff"}}}, 16},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
