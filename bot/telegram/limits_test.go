@@ -60,3 +60,26 @@ func TestRenderLongWordCostIsLinear(t *testing.T) {
 		t.Errorf("bytes allocated: %d for 2,000 runes, %d for 8,000: want about 4 times, not 16", a, b)
 	}
 }
+
+// TestKeyboardInvalidUTF8: a button whose command is not valid UTF-8 is no
+// callback button (JSON would turn its bytes into U+FFFD and the button
+// would run another command); the reply tells the reader what to type, in
+// valid UTF-8, and the other button's label is valid UTF-8.
+func TestKeyboardInvalidUTF8(t *testing.T) {
+	r := datosbot.Reply{Text: "Listo.", Buttons: []datosbot.Button{
+		{Label: "Ver \xff", Command: "estado \xff"},
+		{Label: "Enterado \xfe", Command: "enterado C3M9"},
+	}}
+	kb := keyboard(r)
+	if kb == nil || len(kb.InlineKeyboard) != 1 || kb.InlineKeyboard[0][0].CallbackData != "enterado C3M9" {
+		t.Fatalf("keyboard = %+v, want only the enterado button", kb)
+	}
+	if label := kb.InlineKeyboard[0][0].Text; label != "Enterado \uFFFD" {
+		t.Errorf("button label %q, want %q", label, "Enterado \uFFFD")
+	}
+	parts := render(r, maxMessageLen)
+	if len(parts) != 1 || !strings.Contains(parts[0], "Ver \uFFFD: escriba /datos estado \uFFFD") {
+		t.Errorf("parts = %q, want a line that says what to type", parts)
+	}
+	checkParts(t, r, parts, maxMessageLen)
+}
