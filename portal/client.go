@@ -134,8 +134,17 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// URL returns the portal's base URL.
-func (c *Client) URL() string { return c.base }
+// URL returns the portal's base URL for logs: without the user and
+// password a URL may carry (a token can be either), which never belong in
+// a log.
+func (c *Client) URL() string {
+	u, err := url.Parse(c.base)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	u.User = nil
+	return u.String()
+}
 
 // Requests returns how many requests the client has sent.
 func (c *Client) Requests() int64 {
@@ -293,6 +302,15 @@ func (c *Client) do(ctx context.Context, action string, params url.Values, out a
 			result = "timeout"
 		}
 		c.report(action, result, c.now().Sub(start))
+		// net/http hides a password in the URL of its error, not a
+		// user name, which may be a token: the error is logged.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			if u, perr := url.Parse(uerr.URL); perr == nil && u.User != nil {
+				u.User = nil
+				uerr.URL = u.String()
+			}
+		}
 		return fmt.Errorf("ckan %s: %w", action, err)
 	}
 	defer resp.Body.Close()

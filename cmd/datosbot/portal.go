@@ -54,7 +54,11 @@ func loadPortalConfig(get func(string) string, bad func(name, format string, arg
 	if p.URL == "off" {
 		p.URL = ""
 	} else if u, err := url.Parse(p.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return p, bad("DATOSBOT_CKAN_URL", "%q no es una URL http(s) absoluta (por ejemplo https://www.datos.gob.mx) ni off", p.URL)
+		return p, bad("DATOSBOT_CKAN_URL", "no es una URL http(s) absoluta (por ejemplo https://www.datos.gob.mx) ni off")
+	} else if u.User != nil {
+		// The Action API the bot uses is public; credentials in the URL
+		// would only end up in logs. The value is not repeated here.
+		return p, bad("DATOSBOT_CKAN_URL", "no debe llevar usuario ni contraseña (la API del portal es pública); quítelos de la URL, por ejemplo https://www.datos.gob.mx")
 	}
 	if v := get("DATOSBOT_CKAN_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -35,6 +35,8 @@ func TestPortalConfig(t *testing.T) {
 		{name: "own portal", vars: map[string]string{"DATOSBOT_CKAN_URL": "http://ckan.local:5000", "DATOSBOT_CKAN_INTERVAL": "30m",
 			"DATOSBOT_CKAN_RPS": "0.5", "DATOSBOT_HIGH_VALUE": "tag:alto-valor,extra:hvd_category=statistics"}, wantURL: "http://ckan.local:5000"},
 		{name: "bad url", vars: map[string]string{"DATOSBOT_CKAN_URL": "www.datos.gob.mx"}, wantErr: "DATOSBOT_CKAN_URL"},
+		{name: "credentials in the url", vars: map[string]string{"DATOSBOT_CKAN_URL": "https://bot:s3cr3t-pw@ckan.local"}, wantErr: "DATOSBOT_CKAN_URL"},
+		{name: "token as the user", vars: map[string]string{"DATOSBOT_CKAN_URL": "https://s3cr3t-pw@ckan.local"}, wantErr: "DATOSBOT_CKAN_URL"},
 		{name: "interval too short", vars: map[string]string{"DATOSBOT_CKAN_INTERVAL": "5s"}, wantErr: "DATOSBOT_CKAN_INTERVAL"},
 		{name: "interval not a duration", vars: map[string]string{"DATOSBOT_CKAN_INTERVAL": "15"}, wantErr: "DATOSBOT_CKAN_INTERVAL"},
 		{name: "rps zero", vars: map[string]string{"DATOSBOT_CKAN_RPS": "0"}, wantErr: "DATOSBOT_CKAN_RPS"},
@@ -46,6 +48,9 @@ func TestPortalConfig(t *testing.T) {
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n") {
 					t.Fatalf("got %v, want one line naming %s", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cr3t-pw") {
+					t.Errorf("the error %q repeats the secret", err)
 				}
 				return
 			}
