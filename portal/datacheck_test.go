@@ -342,3 +342,26 @@ func TestDeletedDatasetIsInexistente(t *testing.T) {
 		t.Errorf("after a deleted dataset: got %s, want the next check answered (no backoff)", r.PlainText())
 	}
 }
+
+// Backfill queues only the re-checks that are missing: a queued one keeps
+// its attempts and due time.
+func TestBackfillQueuesOnlyMissingRechecks(t *testing.T) {
+	e := newCheckEnv(t)
+	e.ckan.Fail(http.StatusServiceUnavailable, 1)
+	e.ok(ines, canal, "anunciar https://www.datos.gob.mx/dataset/censo_2020 "+tweet)
+	ctx := context.Background()
+	if n, err := e.checks.Backfill(ctx); err != nil || n != 0 {
+		t.Errorf("with the re-check queued: got %d %v, want nothing queued", n, err)
+	}
+	jobs, err := e.store.ClaimDataRechecks(ctx, time.Now().AddDate(1, 0, 0), time.Hour, 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("got %d jobs (%v), want 1", len(jobs), err)
+	}
+	e.store.FinishDataRecheck(ctx, jobs[0].ID)
+	if n, err := e.checks.Backfill(ctx); err != nil || n != 1 {
+		t.Errorf("with the re-check lost: got %d %v, want it queued again", n, err)
+	}
+	if n, err := e.checks.Backfill(ctx); err != nil || n != 0 {
+		t.Errorf("a second backfill: got %d %v, want nothing more", n, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/bot/bottest"
 	"github.com/datosbot/datosbot/portal/ckantest"
 )
@@ -147,5 +148,58 @@ func TestPortalWiring(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/readyz with a hanging portal: got %d, want 200", resp.StatusCode)
+	}
+}
+
+// An action stored with a pendiente data check whose re-check was never
+// queued (a crash between the two writes) is re-checked after the next
+// start, without another command.
+func TestLostDataRecheckIsQueuedAtStart(t *testing.T) {
+	ckan := ckantest.New(nil)
+	defer ckan.Close()
+	ckan.Add(ckantest.Dataset{Name: "accidentes_transito", Title: "Accidentes de tránsito", Org: "inegi"})
+	vars := map[string]string{"DATOSBOT_CKAN_URL": ckan.URL, "DATOSBOT_CKAN_RPS": "20",
+		"DATOSBOT_DATA_FILE": t.TempDir() + "/state.json", "DATOSBOT_NOW": "2026-12-02T10:00:00-06:00"}
+	c := startConsole(t, vars)
+	c.say("/datos institucion alta inegi INEGI ckan:inegi")
+	c.say("/en canal-inegi")
+	c.say("/datos canal vincular inegi")
+	code := codeRE.FindStringSubmatch(c.say("/datos invitar inegi institucional"))[1]
+	c.say("/como ines")
+	c.say("/datos unirme " + code)
+	ckan.Fail(http.StatusServiceUnavailable, 1)
+	if got := c.say("/datos anunciar https://www.datos.gob.mx/dataset/accidentes_transito https://x.com/INEGI_INFORMA/status/1"); !strings.Contains(got, "pendiente") {
+		t.Fatalf("while the portal fails, anunciar answered:\n%s\nwant pendiente", got)
+	}
+	// The crash: the re-check the command queued is gone.
+	ctx := context.Background()
+	jobs, err := c.m.Store.ClaimDataRechecks(ctx, time.Now().AddDate(1, 0, 0), time.Hour, 100)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("got %d queued re-checks (%v), want the one of the action", len(jobs), err)
+	}
+	if err := c.m.Store.FinishDataRecheck(ctx, jobs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	c.close()
+
+	c = startConsole(t, vars)
+	defer c.close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		as, err := c.m.Store.ActionsWithPendingDataChecks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(as) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a restart the action stayed %+v, want it re-checked", as[0].DataChecks)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	all, err := c.m.Store.Actions(ctx, "inegi", datosbot.Bimester{})
+	if err != nil || len(all) != 1 || all[0].DataChecks[0].Status != datosbot.CheckVerificada {
+		t.Errorf("got %+v (%v), want the one action verificada", all, err)
 	}
 }
