@@ -85,6 +85,8 @@ type Client struct {
 	until     time.Time // no request before this instant (backoff)
 	failures  int       // consecutive backoff answers
 	requested int64     // requests sent, for benchmarks and tests
+	served    time.Time // the Date of the portal's last answer
+	servedAt  time.Time // when it came, on the real clock
 }
 
 // New returns a Client. It fails only on a base URL that is not absolute
@@ -144,6 +146,18 @@ func (c *Client) URL() string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// PortalTime returns the portal's own clock now, as its last answer gave
+// it (the HTTP Date header, to the second) plus the real time elapsed
+// since; zero before any answer with one.
+func (c *Client) PortalTime() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.served.IsZero() {
+		return time.Time{}
+	}
+	return c.served.Add(time.Since(c.servedAt))
 }
 
 // Requests returns how many requests the client has sent.
@@ -321,6 +335,11 @@ func (c *Client) do(ctx context.Context, action string, params url.Values, out a
 	if err != nil {
 		c.report(action, "error", c.now().Sub(start))
 		return fmt.Errorf("ckan %s: read body: %w", action, err)
+	}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		c.mu.Lock()
+		c.served, c.servedAt = d, time.Now()
+		c.mu.Unlock()
 	}
 	result := "ok"
 	if resp.StatusCode != http.StatusOK {
