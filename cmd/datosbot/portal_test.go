@@ -203,3 +203,87 @@ func TestLostDataRecheckIsQueuedAtStart(t *testing.T) {
 		t.Errorf("got %+v (%v), want the one action verificada", all, err)
 	}
 }
+
+// portalBot is a console bot against a fake portal, with inegi (ckan:inegi)
+// linked to #canal-inegi and ines its liaison there; the watch runs every
+// 50 ms.
+func portalBot(t *testing.T, ckan *ckantest.Server, vars map[string]string) *consoleBot {
+	t.Helper()
+	vars["DATOSBOT_CKAN_URL"], vars["DATOSBOT_CKAN_RPS"] = ckan.URL, "20"
+	vars["DATOSBOT_DATA_FILE"] = t.TempDir() + "/state.json"
+	c := startConsole(t, vars, func(cfg *Config) { cfg.Portal.Interval = 50 * time.Millisecond })
+	c.say("/datos institucion alta inegi INEGI ckan:inegi")
+	c.say("/en canal-inegi")
+	c.say("/datos canal vincular inegi")
+	code := codeRE.FindStringSubmatch(c.say("/datos invitar inegi institucional"))[1]
+	c.say("/como ines")
+	c.say("/datos unirme " + code)
+	return c
+}
+
+// POST /api/v1/campaigns naming a dataset the portal does not have is a
+// 400 with the Spanish reason, and no campaign is stored; an existing one
+// is created.
+func TestCampaignAPIRefusesAMissingDataset(t *testing.T) {
+	ckan := ckantest.New(nil)
+	defer ckan.Close()
+	ckan.Add(ckantest.Dataset{Name: "censo_2020", Title: "Censo 2020", Org: "inegi"})
+	token := strings.Repeat("c", 40)
+	c := portalBot(t, ckan, map[string]string{"DATOSBOT_API_TOKENS": token})
+	defer c.close()
+	post := func(dataURL string) (int, string) {
+		body := `{"title": "Censo", "message": "Difundan el censo.", "data_urls": ["` + dataURL + `"], "deadline": "2026-12-20"}`
+		req, _ := http.NewRequest(http.MethodPost, "http://"+c.m.Addr()+"/api/v1/campaigns", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := post("https://www.datos.gob.mx/dataset/no_existe")
+	if status != http.StatusBadRequest || !strings.Contains(body, "no existe en datos.gob.mx") || !strings.Contains(body, "no se guardó nada") {
+		t.Errorf("a missing dataset: got %d %s, want 400 saying it does not exist", status, body)
+	}
+	if cs, err := c.m.Store.Campaigns(context.Background(), true); err != nil || len(cs) != 0 {
+		t.Errorf("got %d campaigns stored (%v), want none", len(cs), err)
+	}
+	if status, body := post("https://www.datos.gob.mx/dataset/censo_2020"); status != http.StatusCreated {
+		t.Errorf("an existing dataset: got %d %s, want 201", status, body)
+	}
+}
+
+// With the portal on, one dataset published after the watch's first run
+// is told once in the institution's channel, through the real outbox and
+// the console adapter.
+func TestWatchNoticeReachesTheLinkedChannel(t *testing.T) {
+	ckan := ckantest.New(nil)
+	defer ckan.Close()
+	old := time.Now().Add(-48 * time.Hour)
+	ckan.Add(ckantest.Dataset{Name: "censo_2020", Title: "Censo 2020", Org: "inegi", Created: old, Modified: old})
+	c := portalBot(t, ckan, map[string]string{})
+	defer c.close()
+	ctx := context.Background()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if mark, _, err := c.m.Store.PortalWatermark(ctx); err == nil && !mark.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watch never ran its first run")
+		}
+	}
+	ckan.Add(ckantest.Dataset{Name: "enoe_2026", Title: "ENOE 2026", Org: "inegi"})
+	out := c.waitFor("[bot → #canal-inegi]\n  Nuevos datos abiertos en datos.gob.mx")
+	time.Sleep(300 * time.Millisecond) // several more runs of the watch
+	out = c.out.String()
+	if n := strings.Count(out, "Nuevos datos abiertos en datos.gob.mx"); n != 1 || !strings.Contains(out, "«ENOE 2026»") ||
+		!strings.Contains(out, "/datos anunciar https://www.datos.gob.mx/dataset/enoe_2026 <url-publicación>") {
+		t.Errorf("got %d notices, want one about ENOE 2026 with its anunciar line:\n%s", n, out)
+	}
+	if strings.Contains(out, "«Censo 2020»") {
+		t.Errorf("the catalogue before the first run was announced:\n%s", out)
+	}
+}
