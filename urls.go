@@ -45,8 +45,8 @@ func ValidateDataURL(raw string, hosts []string) (string, error) {
 	if err != nil || hasInvisible(path, false) {
 		return "", invisibleError(raw)
 	}
-	if hasDotSegment(u.EscapedPath()) {
-		return "", dotSegmentError(shown)
+	if err := pathSegmentError(u.EscapedPath(), shown); err != nil {
+		return "", err
 	}
 	if search := searchParam(u.RawQuery); search != "" {
 		return "", Errorf(EINVALID, "%s es una búsqueda (parámetro %q), no un conjunto de datos. %s", shown, search, URLRule)
@@ -61,8 +61,8 @@ func ValidateDataURL(raw string, hosts []string) (string, error) {
 		if err != nil || hasInvisible(decoded, false) {
 			return "", invisibleError(raw)
 		}
-		if hasDotSegment(route) {
-			return "", dotSegmentError(shown)
+		if err := pathSegmentError(route, shown); err != nil {
+			return "", err
 		}
 		if search := searchParam(query); search != "" {
 			return "", Errorf(EINVALID, "%s es una búsqueda (parámetro %q), no un conjunto de datos. %s", shown, search, URLRule)
@@ -122,10 +122,6 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 func invisibleError(raw string) error {
 	return Errorf(EINVALID, "La URL %+q tiene caracteres invisibles o dañados (espacios de ancho cero, marcas de dirección del texto o bytes que no son texto), "+
 		"casi siempre por copiarla de una publicación. Cópiela de nuevo desde la barra de direcciones del navegador o escríbala a mano.", Truncate(raw, 100))
-}
-
-func dotSegmentError(shown string) error {
-	return Errorf(EINVALID, "%s tiene segmentos «.» o «..» en la ruta. Escriba la dirección directa del conjunto de datos, sin ellos. %s", shown, URLRule)
 }
 
 // CanonicalHost returns the form in which hosts are compared: ASCII letters
@@ -206,17 +202,23 @@ func hasInvisible(s string, allowInvalid bool) bool {
 	return false
 }
 
-// hasDotSegment reports whether an escaped path has a "." or ".." segment,
-// written or percent-encoded, or a segment that hides a slash or a backslash
-// in percent-encoding, which a browser or server may resolve as one.
-func hasDotSegment(escaped string) bool {
+// pathSegmentError refuses an escaped path with a "." or ".." segment,
+// written or percent-encoded, or with a slash or backslash hidden in a
+// segment (%2F, %5C, or a backslash written as is), which a browser or
+// server may resolve as another folder. Each gets its own message, since
+// what the user must fix differs. nil when the path has none.
+func pathSegmentError(escaped, shown string) error {
 	for _, seg := range strings.Split(escaped, "/") {
 		d, err := url.PathUnescape(seg)
-		if err != nil || d == "." || d == ".." || strings.ContainsAny(d, `/\`) {
-			return true
+		switch {
+		case err != nil || d == "." || d == "..":
+			return Errorf(EINVALID, "%s tiene segmentos «.» o «..» en la ruta. Escriba la dirección directa del conjunto de datos, sin ellos. %s", shown, URLRule)
+		case strings.ContainsAny(d, `/\`):
+			return Errorf(EINVALID, "%s tiene en la ruta una barra codificada (%%2F o %%5C) o una barra invertida «\\». "+
+				"Escriba la dirección con barras normales «/», tal como aparece en la barra de direcciones del navegador al abrir el conjunto de datos. %s", shown, URLRule)
 		}
 	}
-	return false
+	return nil
 }
 
 // searchParam returns the name of the first parameter of a raw query that is

@@ -82,8 +82,15 @@ func TestValidateDataURLStoredForm(t *testing.T) {
 		{"upper-case encoded dot-dot", "https://www.datos.gob.mx/dataset/a/%2E%2E/accidentes_transito", "", "segmentos"},
 		{"half-encoded dot-dot", "https://www.datos.gob.mx/dataset/a/.%2e/accidentes_transito", "", "segmentos"},
 		{"dot-dot after download", "https://www.datos.gob.mx/dataset/x/resource/y/download/..", "", "segmentos"},
-		{"encoded slash", "https://www.datos.gob.mx/dataset/a%2f..%2fb", "", "segmentos"},
-		{"backslash", `https://www.datos.gob.mx/dataset/a\..\b`, "", "segmentos"},
+		{"dot-dot between encoded slashes", "https://www.datos.gob.mx/dataset/a%2f..%2fb", "", "barra codificada"},
+		{"backslash", `https://www.datos.gob.mx/dataset/a\..\b`, "", "barra invertida"},
+
+		// A slash hidden in a segment: its own message, since the fix is
+		// to write plain slashes, not to drop dot segments.
+		{"encoded slash", "https://www.datos.gob.mx/dataset/a%2fb", "", "barra codificada (%2F o %5C)"},
+		{"upper-case encoded slash", "https://www.datos.gob.mx/dataset/a%2Faccidentes_transito", "", "barras normales «/»"},
+		{"encoded backslash", "https://www.datos.gob.mx/dataset/a%5caccidentes_transito", "", "barra codificada"},
+		{"encoded slash in the single-page route", "http://busca.datos.gob.mx/#!/conjuntos%2finstituciones", "", "barra codificada"},
 		{"dot-dot in the single-page route", "http://busca.datos.gob.mx/#!/conjuntos/../instituciones", "", "segmentos"},
 
 		// Invisible characters, written or encoded.

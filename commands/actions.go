@@ -76,7 +76,9 @@ func (s *Service) announce(ctx context.Context, c *Caller, in Invocation) (datos
 		r.Fields = append(r.Fields, datosbot.Field{Label: "Campaña", Value: stored.Campaign})
 	}
 	r.Fields = append(r.Fields, checkFields(stored.DataChecks)...)
-	r.Text = fmt.Sprintf("%s cumple el bimestre %s.", inst.Name, stored.Bimester)
+	r.Text = fmt.Sprintf("%s cumple el bimestre %s.", inst.Name, stored.Bimester) +
+		otherInstitutionNextStep(stored.DataChecks, fmt.Sprintf(
+			"Los datos citados son de otra institución. Si quería registrar datos de su institución, retire la acción con /datos retirar %s <motivo> y registre la URL de su propio conjunto.", stored.ID))
 	r.Context = fmt.Sprintf("Si fue un error: /datos retirar %s <motivo>", stored.ID)
 	return r, nil
 }
@@ -404,6 +406,7 @@ func (s *Service) publish(ctx context.Context, c *Caller, in Invocation) (datosb
 		return datosbot.Reply{}, err
 	}
 	s.followChecks(ctx, "publicar", "", inst.Key, checks)
-	return datosbot.Reply{Text: fmt.Sprintf("Aviso enviado a %d %s de enlace de %s.", sent, plural(sent, "canal", "canales"), inst.Key),
+	return datosbot.Reply{Text: fmt.Sprintf("Aviso enviado a %d %s de enlace de %s.", sent, plural(sent, "canal", "canales"), inst.Key) +
+		otherInstitutionNextStep(checks, "Los datos citados son de otra institución. Si quería avisar de datos de su institución, envíe el aviso con /datos publicar <url-de-su-propio-conjunto>."),
 		Fields: checkFields(checks)}, nil
 }

@@ -69,6 +69,18 @@ func checkFields(checks []datosbot.DataCheck) []datosbot.Field {
 	return []datosbot.Field{{Label: "En datos.gob.mx", Value: strings.Join(lines, "\n")}}
 }
 
+// otherInstitutionNextStep returns " "+next when a check says the data
+// are another institution's, so that the reply says what to do if the
+// liaison meant their own; "" otherwise.
+func otherInstitutionNextStep(checks []datosbot.DataCheck, next string) string {
+	for _, c := range checks {
+		if c.Status == datosbot.CheckOtraInstitucion {
+			return " " + next
+		}
+	}
+	return ""
+}
+
 // checkSuffix is the short form for one line of estado or acciones.
 func checkSuffix(checks []datosbot.DataCheck) string {
 	if s := datosbot.DataChecksSummary(checks); s != "" {

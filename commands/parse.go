@@ -70,12 +70,19 @@ func tokenize(text string) []token {
 	return toks
 }
 
+// onParse, when set (only by the tests, through CountParses), is called by
+// each Parse: a request's text is parsed once, and the test shows it.
+var onParse func()
+
 // Parse reads a command line such as
 //
 //	anunciar https://www.datos.gob.mx/dataset/x https://x.com/… medio:redes “nota libre”
 //
 // Sub-command and option keys are case- and accent-insensitive.
 func Parse(text string) Invocation {
+	if onParse != nil {
+		onParse()
+	}
 	toks := tokenize(text)
 	in := Invocation{Opts: map[string]string{}}
 	if len(toks) == 0 {

@@ -85,6 +85,8 @@ type Client struct {
 	until     time.Time // no request before this instant (backoff)
 	failures  int       // consecutive backoff answers
 	requested int64     // requests sent, for benchmarks and tests
+	served    time.Time // the Date of the portal's last answer
+	servedAt  time.Time // when it came, on the real clock
 }
 
 // New returns a Client. It fails only on a base URL that is not absolute
@@ -134,8 +136,29 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// URL returns the portal's base URL.
-func (c *Client) URL() string { return c.base }
+// URL returns the portal's base URL for logs: without the user and
+// password a URL may carry (a token can be either), which never belong in
+// a log.
+func (c *Client) URL() string {
+	u, err := url.Parse(c.base)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	u.User = nil
+	return u.String()
+}
+
+// PortalTime returns the portal's own clock now, as its last answer gave
+// it (the HTTP Date header, to the second) plus the real time elapsed
+// since; zero before any answer with one.
+func (c *Client) PortalTime() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.served.IsZero() {
+		return time.Time{}
+	}
+	return c.served.Add(time.Since(c.servedAt))
+}
 
 // Requests returns how many requests the client has sent.
 func (c *Client) Requests() int64 {
@@ -293,6 +316,15 @@ func (c *Client) do(ctx context.Context, action string, params url.Values, out a
 			result = "timeout"
 		}
 		c.report(action, result, c.now().Sub(start))
+		// net/http hides a password in the URL of its error, not a
+		// user name, which may be a token: the error is logged.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			if u, perr := url.Parse(uerr.URL); perr == nil && u.User != nil {
+				u.User = nil
+				uerr.URL = u.String()
+			}
+		}
 		return fmt.Errorf("ckan %s: %w", action, err)
 	}
 	defer resp.Body.Close()
@@ -303,6 +335,11 @@ func (c *Client) do(ctx context.Context, action string, params url.Values, out a
 	if err != nil {
 		c.report(action, "error", c.now().Sub(start))
 		return fmt.Errorf("ckan %s: read body: %w", action, err)
+	}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		c.mu.Lock()
+		c.served, c.servedAt = d, time.Now()
+		c.mu.Unlock()
 	}
 	result := "ok"
 	if resp.StatusCode != http.StatusOK {

@@ -291,3 +291,25 @@ func TestSearchParams(t *testing.T) {
 		t.Errorf("got %v, want the organization facet with rows=0", f)
 	}
 }
+
+// A base URL with credentials (refused by the configuration, but a Client
+// may be built by other code) never shows them: not in URL(), which the
+// start-up log prints, nor in the error of a failed request.
+func TestURLAndErrorsHideCredentials(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	ts.Close() // nothing listens there now: the request fails
+	for _, base := range []string{"http://bot:s3cr3t-pw@" + addr, "http://s3cr3t-pw@" + addr} {
+		c, err := New(Config{URL: base, RPS: -1, Retries: -1, Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.URL(); strings.Contains(got, "s3cr3t-pw") || got != "http://"+addr {
+			t.Errorf("URL(): got %q, want %q without the credentials", got, "http://"+addr)
+		}
+		_, err = c.StatusShow(context.Background())
+		if err == nil || strings.Contains(err.Error(), "s3cr3t-pw") {
+			t.Errorf("StatusShow: got %v, want an error without the credentials", err)
+		}
+	}
+}

@@ -140,6 +140,10 @@ func TestAnunciarChecksTheDataURL(t *testing.T) {
 			}
 			as := e.actions()
 			a := as[len(as)-1]
+			nextStep := "Si quería registrar datos de su institución, retire la acción con /datos retirar " + a.ID
+			if got := strings.Contains(r.PlainText(), nextStep); got != (tc.want == datosbot.CheckOtraInstitucion) {
+				t.Errorf("reply: got\n%s\nwant the next step %q only for otra_institucion", r.PlainText(), nextStep)
+			}
 			if len(a.DataChecks) != 1 || a.DataChecks[0].Status != tc.want || a.DataChecks[0].URL != tc.url {
 				t.Fatalf("stored checks: got %+v, want %s for %s", a.DataChecks, tc.want, tc.url)
 			}
@@ -270,8 +274,8 @@ func TestRateLimitedPortalIsNotHammered(t *testing.T) {
 func TestPublicarAndCampaignAPIChecks(t *testing.T) {
 	e := newCheckEnv(t)
 	r := e.ok(ines, canal, "publicar https://www.datos.gob.mx/dataset/accidentes_transito")
-	if !strings.Contains(r.PlainText(), "de otra institución") {
-		t.Errorf("publicar: got %s, want it to say the data are another institution's", r.PlainText())
+	if !strings.Contains(r.PlainText(), "de otra institución") || !strings.Contains(r.PlainText(), "envíe el aviso con /datos publicar") {
+		t.Errorf("publicar: got %s, want it to say the data are another institution's and what to do", r.PlainText())
 	}
 	cc := e.svc.Campaigns()
 	_, _, err := cc.CreateCampaign(context.Background(), admin, datosbot.RoleUnidad,
@@ -340,5 +344,28 @@ func TestDeletedDatasetIsInexistente(t *testing.T) {
 	}
 	if r := e.ok(ines, canal, "anunciar https://www.datos.gob.mx/dataset/censo_2020 "+tweet); !strings.Contains(r.PlainText(), "verificada") {
 		t.Errorf("after a deleted dataset: got %s, want the next check answered (no backoff)", r.PlainText())
+	}
+}
+
+// Backfill queues only the re-checks that are missing: a queued one keeps
+// its attempts and due time.
+func TestBackfillQueuesOnlyMissingRechecks(t *testing.T) {
+	e := newCheckEnv(t)
+	e.ckan.Fail(http.StatusServiceUnavailable, 1)
+	e.ok(ines, canal, "anunciar https://www.datos.gob.mx/dataset/censo_2020 "+tweet)
+	ctx := context.Background()
+	if n, err := e.checks.Backfill(ctx); err != nil || n != 0 {
+		t.Errorf("with the re-check queued: got %d %v, want nothing queued", n, err)
+	}
+	jobs, err := e.store.ClaimDataRechecks(ctx, time.Now().AddDate(1, 0, 0), time.Hour, 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("got %d jobs (%v), want 1", len(jobs), err)
+	}
+	e.store.FinishDataRecheck(ctx, jobs[0].ID)
+	if n, err := e.checks.Backfill(ctx); err != nil || n != 1 {
+		t.Errorf("with the re-check lost: got %d %v, want it queued again", n, err)
+	}
+	if n, err := e.checks.Backfill(ctx); err != nil || n != 0 {
+		t.Errorf("a second backfill: got %d %v, want nothing more", n, err)
 	}
 }

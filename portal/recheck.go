@@ -16,6 +16,8 @@ import (
 // storage.Store implements it.
 type RecheckStore interface {
 	AddDataRecheck(ctx context.Context, r datosbot.DataRecheck, due time.Time) error
+	AddDataRecheckIfAbsent(ctx context.Context, r datosbot.DataRecheck, due time.Time) (bool, error)
+	ActionsWithPendingDataChecks(ctx context.Context) ([]datosbot.Action, error)
 	ClaimDataRechecks(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]datosbot.DataRecheck, error)
 	FinishDataRecheck(ctx context.Context, id string) error
 	SetActionDataCheck(ctx context.Context, id string, c datosbot.DataCheck) (datosbot.Action, error)
@@ -77,10 +79,46 @@ func (c *Checks) Recheck(ctx context.Context, r datosbot.DataRecheck) error {
 		r.Since = c.now()
 	}
 	if r.ID == "" {
-		sum := sha256.Sum256([]byte(r.Kind + "\x00" + r.Action + "\x00" + r.Institution + "\x00" + r.URL))
-		r.ID = hex.EncodeToString(sum[:12])
+		r.ID = recheckID(r)
 	}
 	return c.Store.AddDataRecheck(ctx, r, c.now().Add(c.delay(0)))
+}
+
+func recheckID(r datosbot.DataRecheck) string {
+	sum := sha256.Sum256([]byte(r.Kind + "\x00" + r.Action + "\x00" + r.Institution + "\x00" + r.URL))
+	return hex.EncodeToString(sum[:12])
+}
+
+// Backfill queues, due now, a re-check for every pendiente data check of
+// an action that has none queued. The commands queue it in a write after
+// the action's; a crash between the two would otherwise leave the URL
+// pendiente for good. Run at start-up; a queued re-check is left alone.
+func (c *Checks) Backfill(ctx context.Context) (int, error) {
+	actions, err := c.Store.ActionsWithPendingDataChecks(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range actions {
+		for _, check := range a.DataChecks {
+			if check.Status != datosbot.CheckPendiente {
+				continue
+			}
+			r := datosbot.DataRecheck{Kind: "accion", Action: a.ID, Institution: a.Institution, URL: check.URL, Since: check.CheckedAt}
+			if r.Since.IsZero() {
+				r.Since = a.RegisteredAt
+			}
+			r.ID = recheckID(r)
+			added, err := c.Store.AddDataRecheckIfAbsent(ctx, r, c.now())
+			if err != nil {
+				return n, err
+			}
+			if added {
+				n++
+			}
+		}
+	}
+	return n, nil
 }
 
 // delay is the wait after n pendiente answers: exponential, with jitter

@@ -176,7 +176,12 @@ func (w *Watch) tick(ctx context.Context, st *RunStats) error {
 	if mark.IsZero() {
 		// A fresh start: the whole catalogue is not news.
 		st.First = true
-		return w.Store.SetPortalWatermark(ctx, st.Start)
+		// One question, so that the watermark does not pass the portal's
+		// own clock (markAt).
+		if _, err := w.Client.StatusShow(ctx); err != nil {
+			return fmt.Errorf("portal watch: first run: %w", err)
+		}
+		return w.Store.SetPortalWatermark(ctx, w.markAt(st.Start))
 	}
 	insts, err := w.Store.Institutions(ctx)
 	if err != nil {
@@ -200,7 +205,24 @@ func (w *Watch) tick(ctx context.Context, st *RunStats) error {
 			return err
 		}
 	}
-	return w.Store.SetPortalWatermark(ctx, st.Start)
+	return w.Store.SetPortalWatermark(ctx, w.markAt(st.Start))
+}
+
+// markAt is the watermark a run that started at start leaves: start, but
+// never later than the portal's own clock (the Date of its last answer)
+// or, with none, the real time. The bot's clock may be set ahead
+// (DATOSBOT_NOW in a drill); a watermark ahead of the portal would make
+// the watch miss everything published until the portal's clock catches
+// up. Earlier is safe: the notices are taken once by key.
+func (w *Watch) markAt(start time.Time) time.Time {
+	limit := w.Client.PortalTime()
+	if limit.IsZero() {
+		limit = time.Now()
+	}
+	if start.After(limit) {
+		return limit
+	}
+	return start
 }
 
 // scan asks which organizations changed since, then pages what changed:

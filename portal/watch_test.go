@@ -356,3 +356,34 @@ func TestWatchPagesEveryChangeAtOnceWhenCheaper(t *testing.T) {
 		}
 	}
 }
+
+// A bot whose clock runs ahead of the portal (DATOSBOT_NOW set in a drill)
+// never leaves a watermark past the portal's own time: what the portal
+// publishes after the first run is still announced.
+func TestWatchWatermarkFollowsThePortalsClock(t *testing.T) {
+	e := newWatchEnv(t)
+	w := e.watch("r1")
+	ahead := t0.AddDate(0, 1, 0) // the bot's clock; the portal's stays at t0
+	w.Now = func() time.Time { return ahead }
+	ctx := context.Background()
+	if st := w.Tick(ctx); st.Err != nil || !st.First {
+		t.Fatalf("first run: got %+v, want the watermark set", st)
+	}
+	mark, floor, err := e.store.PortalWatermark(ctx)
+	if err != nil || mark.After(t0.Add(time.Second)) || floor.After(t0.Add(time.Second)) {
+		t.Fatalf("after the first run: watermark %v, floor %v (%v), want neither past the portal's clock %v", mark, floor, err, t0)
+	}
+	e.clock.Set(t0.Add(5 * time.Minute))
+	e.ckan.Add(ckantest.Dataset{Name: "nuevo", Title: "Nuevo", Org: "inegi"})
+	ahead = ahead.Add(15 * time.Minute)
+	if st := w.Tick(ctx); st.Err != nil || st.Notices != 1 {
+		t.Fatalf("second run: got %+v, want the new dataset announced", st)
+	}
+	mark, _, _ = e.store.PortalWatermark(ctx)
+	if portalNow := e.clock.Now(); mark.After(portalNow.Add(time.Second)) {
+		t.Errorf("watermark %v is past the portal's clock %v", mark, portalNow)
+	}
+	if got := len(e.postsIn(chanA1)); got != 1 {
+		t.Errorf("got %d notices in %s, want 1", got, chanA1)
+	}
+}

@@ -63,7 +63,7 @@ go test -race -count=1 ./...
 echo "== fuzz targets, ${DATOSBOT_FUZZTIME:-5s} each (corpora in each package's testdata/fuzz)"
 for target in .:FuzzValidateDataURL .:FuzzValidateEvidenceURL ./commands:FuzzParse ./commands:FuzzParseAnnouncement \
   ./bot/slack:FuzzCommandBody ./bot/slack:FuzzInteractionBody ./bot/slack:FuzzBlocks ./bot/telegram:FuzzRender; do
-  go test -run='^$' -fuzz="^${target#*:}\$" -fuzztime="${DATOSBOT_FUZZTIME:-5s}" "${target%%:*}"
+  go test -run='^$' -fuzz="^${target#*:}\$" -fuzztime="${DATOSBOT_FUZZTIME:-5s}" -fuzzminimizetime=2s "${target%%:*}"
 done
 echo "== go test -race (real redis-server on 127.0.0.1:$port, and a Sentinel failover)"
 # DATOSBOT_TEST_SENTINEL: redis-server, redis-sentinel and redis-cli are on

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -54,6 +55,48 @@ func (s *Store) AddDataRecheck(ctx context.Context, r datosbot.DataRecheck, due 
 		return nil
 	})
 	return s.wrap(err)
+}
+
+// addRecheckIfAbsentScript queues a re-check (KEYS[1] the jobs, KEYS[2]
+// the due times) unless its id is queued already, whose attempts and due
+// time it then leaves alone. Returns 1 when it queued it.
+var addRecheckIfAbsentScript = redis.NewScript(`
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  return 0
+end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`)
+
+// AddDataRecheckIfAbsent queues r at due unless a re-check with its id is
+// queued already (the start-up catch-up, which must not reset one).
+func (s *Store) AddDataRecheckIfAbsent(ctx context.Context, r datosbot.DataRecheck, due time.Time) (bool, error) {
+	if r.ID == "" {
+		return false, datosbot.Errorf(datosbot.EINVALID, "Falta el identificador de la verificación.")
+	}
+	n, err := addRecheckIfAbsentScript.Run(ctx, s.rdb, []string{s.recheckJobsKey(), s.recheckDueKey()},
+		r.ID, mustJSON(r), due.UnixMicro()).Int()
+	return n == 1, s.wrap(err)
+}
+
+// ActionsWithPendingDataChecks returns the actions, not withdrawn, with at
+// least one data check still pendiente.
+func (s *Store) ActionsWithPendingDataChecks(ctx context.Context) ([]datosbot.Action, error) {
+	ids, err := s.rdb.ZRange(ctx, s.actionsKey(), 0, -1).Result()
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	actions, err := s.actionsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []datosbot.Action
+	for _, a := range actions {
+		if !a.Withdrawn && slices.ContainsFunc(a.DataChecks, func(c datosbot.DataCheck) bool { return c.Status == datosbot.CheckPendiente }) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // claimRechecksScript moves up to ARGV[3] due jobs (score ≤ ARGV[1]) to

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -165,9 +166,33 @@ func stretch(s string, n int) string {
 	return strings.Repeat(s, n/len(s)+1)
 }
 
-// checkBlockKit fails t when m breaks a limit of Block Kit.
+// Block Kit's limits as Slack documents them, written out here rather than
+// taken from the package's constants, so that a wrong constant fails the
+// check instead of moving it.
+const (
+	blockKitBlocks      = 50   // blocks in one message
+	blockKitSectionText = 3000 // characters of a section's (or rich_text's, or a context element's) text
+	blockKitHeader      = 150  // characters of a header's plain text
+	blockKitButtons     = 25   // elements of an actions block
+	blockKitButtonLabel = 75   // characters of a button's text
+	fallbackText        = 3000 // the top-level text our notifications show
+)
+
+// checkBlockKit fails t when m breaks a limit of Block Kit, or holds a
+// block of a type responseMessage does not make (and this check does not
+// know the limits of).
 func checkBlockKit(t *testing.T, m message) {
 	t.Helper()
+	for _, p := range blockKitProblems(t, m) {
+		t.Error(p)
+	}
+}
+
+// blockKitProblems lists how m breaks Block Kit's limits, one line each.
+func blockKitProblems(t *testing.T, m message) []string {
+	t.Helper()
+	var problems []string
+	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
@@ -180,17 +205,17 @@ func checkBlockKit(t *testing.T, m message) {
 		t.Fatal(err)
 	}
 	runes := utf8.RuneCountInString
-	if n := runes(got.Text); n > maxFallback || n == 0 {
-		t.Errorf("fallback text of %d characters, want 1 to %d", n, maxFallback)
+	if n := runes(got.Text); n > fallbackText || n == 0 {
+		problem("fallback text of %d characters, want 1 to %d", n, fallbackText)
 	}
-	if len(got.Blocks) > maxBlocks {
-		t.Errorf("%d blocks, want at most %d", len(got.Blocks), maxBlocks)
+	if len(got.Blocks) > blockKitBlocks {
+		problem("%d blocks, want at most %d", len(got.Blocks), blockKitBlocks)
 	}
 	for i, blk := range got.Blocks {
 		switch blk.Type {
 		case "header":
-			if n := runes(blk.Text.Text); n > maxHeader || n == 0 {
-				t.Errorf("block %d: header of %d characters, want 1 to %d", i, n, maxHeader)
+			if n := runes(blk.Text.Text); n > blockKitHeader || n == 0 {
+				problem("block %d: header of %d characters, want 1 to %d", i, n, blockKitHeader)
 			}
 		case "rich_text":
 			n := 0
@@ -198,29 +223,32 @@ func checkBlockKit(t *testing.T, m message) {
 				for _, el := range sec.Elements {
 					switch {
 					case el.Type == "text" && el.Text == "", el.Type == "link" && el.URL == "":
-						t.Errorf("block %d: empty %s element", i, el.Type)
+						problem("block %d: empty %s element", i, el.Type)
 					}
 					n += runes(el.Text) + runes(el.URL)
 				}
 			}
-			if n > maxSectionText || n == 0 {
-				t.Errorf("block %d: rich_text of %d characters, want 1 to %d", i, n, maxSectionText)
+			if n > blockKitSectionText || n == 0 {
+				problem("block %d: rich_text of %d characters, want 1 to %d", i, n, blockKitSectionText)
 			}
 		case "actions":
-			if len(blk.Elements) > maxButtons {
-				t.Errorf("block %d: %d buttons, want at most %d", i, len(blk.Elements), maxButtons)
+			if len(blk.Elements) > blockKitButtons {
+				problem("block %d: %d buttons, want at most %d", i, len(blk.Elements), blockKitButtons)
 			}
 			for _, el := range blk.Elements {
-				if n := runes(el.text(t)); n > maxButtonLabel {
-					t.Errorf("block %d: button label of %d characters, want at most %d", i, n, maxButtonLabel)
+				if n := runes(el.text(t)); n > blockKitButtonLabel {
+					problem("block %d: button label of %d characters, want at most %d", i, n, blockKitButtonLabel)
 				}
 			}
 		case "context":
 			for _, el := range blk.Elements {
-				if n := runes(el.text(t)); n > maxSectionText || n == 0 {
-					t.Errorf("block %d: context of %d characters, want 1 to %d", i, n, maxSectionText)
+				if n := runes(el.text(t)); n > blockKitSectionText || n == 0 {
+					problem("block %d: context of %d characters, want 1 to %d", i, n, blockKitSectionText)
 				}
 			}
+		default:
+			problem("block %d: unexpected block type %q", i, blk.Type)
 		}
 	}
+	return problems
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slack-go/slack"
+
 	"github.com/datosbot/datosbot"
 )
 
@@ -52,4 +54,27 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestBlockKitCheckCatchesWhatItCannotMeasure: the check FuzzBlocks and
+// TestBlocksWithinLimits rely on reports a block type it has no
+// limits for (a divider, say, if responseMessage started to make one) and
+// measures against Block Kit's own numbers: a header of 151 characters and
+// a rich_text of 3001 are over.
+func TestBlockKitCheckCatchesWhatItCannotMeasure(t *testing.T) {
+	m := message{Text: "Listo.", Blocks: []slack.Block{
+		slack.NewDividerBlock(),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, strings.Repeat("h", 151), false, false)),
+		slack.NewRichTextBlock("", slack.NewRichTextSection(slack.NewRichTextSectionTextElement(strings.Repeat("x", 3001), nil))),
+	}}
+	got := strings.Join(blockKitProblems(t, m), "\n")
+	for _, want := range []string{
+		`block 0: unexpected block type "divider"`,
+		"block 1: header of 151 characters, want 1 to 150",
+		"block 2: rich_text of 3001 characters, want 1 to 3000",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems:\n%s\nwant one to say %q", got, want)
+		}
+	}
 }

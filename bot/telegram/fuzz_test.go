@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/datosbot/datosbot"
 )
@@ -36,6 +37,9 @@ func checkParts(t *testing.T, r datosbot.Reply, parts []string, limit int) {
 	t.Helper()
 	var shown strings.Builder
 	for i, p := range parts {
+		if !utf8.ValidString(p) {
+			t.Fatalf("limit %d, part %d is not valid UTF-8: %q", limit, i, p)
+		}
 		text, ok := parseHTML(p)
 		if !ok {
 			t.Fatalf("limit %d, part %d is not well-formed HTML: %q", limit, i, p)

@@ -70,7 +70,8 @@ func closeTag(tag string) string {
 // "<b>Label:</b> value" line per field, and the context in italics.
 // Buttons whose command does not fit in callback_data become a line that
 // tells the reader what to type.
-func lines(r datosbot.Reply) []line {
+func lines(given datosbot.Reply) []line {
+	r := validUTF8(given)
 	var out []line
 	styled := func(tag, text string) {
 		for _, l := range strings.Split(text, "\n") {
@@ -90,8 +91,8 @@ func lines(r datosbot.Reply) []line {
 			out = append(out, line{{"", v}})
 		}
 	}
-	for _, b := range r.Buttons {
-		if !buttonFits(b) {
+	for i, b := range r.Buttons {
+		if !buttonFits(given.Buttons[i]) {
 			out = append(out, line{{"", b.Label + ": escriba /datos " + b.Command}})
 		}
 	}
@@ -101,8 +102,29 @@ func lines(r datosbot.Reply) []line {
 	return out
 }
 
+// validUTF8 replaces each invalid UTF-8 sequence in the reply's text with
+// U+FFFD: Telegram refuses a message that is not valid UTF-8, and user text
+// (a note, a campaign message) may carry any bytes.
+func validUTF8(r datosbot.Reply) datosbot.Reply {
+	fix := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+	r.Title, r.Text, r.Context = fix(r.Title), fix(r.Text), fix(r.Context)
+	fields := make([]datosbot.Field, len(r.Fields))
+	for i, f := range r.Fields {
+		fields[i] = datosbot.Field{Label: fix(f.Label), Value: fix(f.Value)}
+	}
+	buttons := make([]datosbot.Button, len(r.Buttons))
+	for i, b := range r.Buttons {
+		buttons[i] = datosbot.Button{Label: fix(b.Label), Command: fix(b.Command)}
+	}
+	r.Fields, r.Buttons = fields, buttons
+	return r
+}
+
+// buttonFits reports whether the button's command can be its callback_data:
+// at most 64 bytes, and valid UTF-8 (JSON would change other bytes, and
+// the button would run another command).
 func buttonFits(b datosbot.Button) bool {
-	return b.Command != "" && len(b.Command) <= maxCallbackData
+	return b.Command != "" && len(b.Command) <= maxCallbackData && utf8.ValidString(b.Command)
 }
 
 // keyboard turns the reply's buttons into an inline keyboard whose
@@ -113,7 +135,7 @@ func keyboard(r datosbot.Reply) *inlineKeyboard {
 		if !buttonFits(b) {
 			continue
 		}
-		btn := callbackButton{Text: datosbot.Truncate(b.Label, 64), CallbackData: b.Command}
+		btn := callbackButton{Text: datosbot.Truncate(strings.ToValidUTF8(b.Label, "\uFFFD"), 64), CallbackData: b.Command}
 		if n := len(rows); n > 0 && len(rows[n-1]) < maxButtonsPerRow {
 			rows[n-1] = append(rows[n-1], btn)
 		} else {
@@ -275,11 +297,17 @@ func words(s string) []string {
 }
 
 // fitRunes returns the longest prefix of s whose escaped length is at most
-// max (at least one rune), and the rest.
+// max (at least one rune), and the rest. An @ counts as two code units:
+// escapeHTML may put a word joiner after it, depending on the runes around
+// it (the rune before, or the start of the piece, where a cut also leaves
+// the rest), so counting each rune alone would miss it.
 func fitRunes(s string, max int) (string, string) {
 	n := 0
 	for i, r := range s {
 		rl := textLen(escapeHTML(string(r)))
+		if r == '@' {
+			rl++ // the word joiner escapeHTML may add after it
+		}
 		if n+rl > max && i > 0 {
 			return s[:i], s[i:]
 		}

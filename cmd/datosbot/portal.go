@@ -54,7 +54,11 @@ func loadPortalConfig(get func(string) string, bad func(name, format string, arg
 	if p.URL == "off" {
 		p.URL = ""
 	} else if u, err := url.Parse(p.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return p, bad("DATOSBOT_CKAN_URL", "%q no es una URL http(s) absoluta (por ejemplo https://www.datos.gob.mx) ni off", p.URL)
+		return p, bad("DATOSBOT_CKAN_URL", "no es una URL http(s) absoluta (por ejemplo https://www.datos.gob.mx) ni off")
+	} else if u.User != nil {
+		// The Action API the bot uses is public; credentials in the URL
+		// would only end up in logs. The value is not repeated here.
+		return p, bad("DATOSBOT_CKAN_URL", "no debe llevar usuario ni contraseña (la API del portal es pública); quítelos de la URL, por ejemplo https://www.datos.gob.mx")
 	}
 	if v := get("DATOSBOT_CKAN_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -115,11 +119,27 @@ func newPortal(cfg Config, store *storage.Store, poster commands.Poster, metrics
 	if err := metrics.Register(portalCollector(store, now)); err != nil {
 		return nil, err
 	}
-	p.runs = append(p.runs, p.checks.Run, p.watch.Run, func(ctx context.Context) error {
+	p.runs = append(p.runs, func(ctx context.Context) error {
+		backfillDataRechecks(ctx, p.checks, logger)
+		return p.checks.Run(ctx)
+	}, p.watch.Run, func(ctx context.Context) error {
 		logStatus(ctx, client, logger)
 		return nil
 	})
 	return p, nil
+}
+
+// backfillDataRechecks queues the re-checks a crash lost (the action was
+// stored pendiente, its re-check not queued yet), before the first round
+// of re-checks. A failure is logged, not fatal: the next start tries again.
+func backfillDataRechecks(ctx context.Context, checks *portal.Checks, logger *slog.Logger) {
+	n, err := checks.Backfill(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		logger.Warn("portal: could not queue the re-checks of pendiente data URLs", "err", err)
+	case n > 0:
+		logger.Info("portal: queued the lost re-checks of pendiente data URLs", "urls", n)
+	}
 }
 
 // logStatus writes the one start-up line about the portal: its CKAN

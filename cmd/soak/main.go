@@ -11,21 +11,26 @@
 //   - it starts -replicas copies of itself as replica processes, each the
 //     bot's delivery path (the outbox, the Router, the real Slack and
 //     Telegram adapters) on that Redis;
-//   - it enqueues the fan-out: -telegram groups with one post each and
-//     -slack channels with -slack-posts posts each (1,000 channels by
+//   - it enqueues the fan-out: -telegram groups, -telegram-busy of them
+//     with -telegram-busy-posts posts each (more than 20, so that the
+//     per-group limit of 20 a minute is exercised) and the rest with one,
+//     and -slack channels with -slack-posts posts each (1,000 channels by
 //     default);
-//   - at -kills random instants within -kill-window it SIGKILLs one
-//     replica and starts it again at once;
+//   - at -kills random instants between -calm and -kill-window it SIGKILLs
+//     one replica and starts it again at once; the first -calm seconds
+//     have no kill;
 //   - when every message arrived (or -timeout after the last restart) it
 //     prints, per platform, the messages lost and duplicated, the 429s, the
-//     achieved rate against the limit over the whole run and in the seconds
-//     without a kill before the last one, the time from the last restart to
-//     the last post, and
+//     achieved rate against the limit over the whole run, in the opening
+//     seconds without kills and in every calm second (no kill in it or the
+//     second before) while the one-post groups are still being posted,
+//     with how many seconds each figure measured, the time from the last
+//     restart to the last post, and
 //     the outbox's counters (found in Slack's history, uncertain, repeated).
 //
 // Usage:
 //
-//	go run ./cmd/soak                   # about a minute
+//	go run ./cmd/soak                   # about 80 s
 //	go run ./cmd/soak -kills 0          # the same fan-out without kills
 //	go run ./cmd/soak -redis redis://127.0.0.1:6379/0
 package main
@@ -73,12 +78,15 @@ func main() {
 		return
 	}
 	var (
-		tgChats    = flag.Int("telegram", 700, "Telegram groups, one post each")
+		tgChats    = flag.Int("telegram", 700, "Telegram groups")
+		tgBusy     = flag.Int("telegram-busy", 10, "of the Telegram groups, those with -telegram-busy-posts posts each (the rest have one)")
+		tgBusyPost = flag.Int("telegram-busy-posts", 22, "posts per busy Telegram group, in order (over 20: the per-group limit of 20 a minute applies)")
 		slackChs   = flag.Int("slack", 300, "Slack channels")
 		slackPosts = flag.Int("slack-posts", 10, "posts per Slack channel, in order")
 		replicas   = flag.Int("replicas", 3, "replica processes")
 		kills      = flag.Int("kills", 20, "SIGKILLs of a random replica, each restarted at once")
-		killWindow = flag.Duration("kill-window", 20*time.Second, "the kills happen at random instants within this time from the start")
+		calm       = flag.Duration("calm", 10*time.Second, "no kill in this time from the start (the rate is measured without kills)")
+		killWindow = flag.Duration("kill-window", 55*time.Second, "the kills happen at random instants between -calm and this time from the start")
 		timeout    = flag.Duration("timeout", 2*time.Minute, "give up this long after the last restart")
 		redisURL   = flag.String("redis", "", "Redis URL; empty: start redis-server on a free port")
 		seed       = flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the kill instants")
@@ -142,7 +150,8 @@ func main() {
 		}
 	}()
 
-	msgs := fanOut(*tgChats, *slackChs, *slackPosts, fake)
+	*tgBusy = min(*tgBusy, *tgChats)
+	msgs := fanOut(*tgChats, *tgBusy, *tgBusyPost, *slackChs, *slackPosts, fake)
 	ob := reminders.NewOutbox(reminders.OutboxConfig{Store: store})
 	began := time.Now()
 	if err := ob.Post(ctx, msgs...); err != nil {
@@ -151,7 +160,7 @@ func main() {
 
 	instants := make([]time.Duration, *kills)
 	for i := range instants {
-		instants[i] = time.Second + time.Duration(rng.Int64N(int64(max(*killWindow-time.Second, 1))))
+		instants[i] = *calm + time.Duration(rng.Int64N(int64(max(*killWindow-*calm, 1))))
 	}
 	sort.Slice(instants, func(i, j int) bool { return instants[i] < instants[j] })
 	var killedAt []time.Time
@@ -175,13 +184,13 @@ func main() {
 		log.Fatal(err)
 	}
 	report(os.Stdout, fake, st, reportInfo{began: began, lastRestart: lastRestart, kills: killedAt, replicas: *replicas,
-		tgChats: *tgChats, slackChs: *slackChs, slackPost: *slackPosts, seed: *seed})
+		tgChats: *tgChats, tgBusy: *tgBusy, tgBusyPost: *tgBusyPost, slackChs: *slackChs, slackPost: *slackPosts, seed: *seed})
 }
 
 // fanOut returns the campaign's messages and tells the fake platforms to
 // expect them. Each message's key is in its text, so that the fakes can
 // count it on either platform.
-func fanOut(tgChats, slackChs, slackPosts int, fake *platforms) []datosbot.Message {
+func fanOut(tgChats, tgBusy, tgBusyPosts, slackChs, slackPosts int, fake *platforms) []datosbot.Message {
 	var msgs []datosbot.Message
 	add := func(key string, ch datosbot.ChannelID) {
 		msgs = append(msgs, datosbot.Message{Key: key, Channel: ch,
@@ -190,7 +199,16 @@ func fanOut(tgChats, slackChs, slackPosts int, fake *platforms) []datosbot.Messa
 	}
 	for i := range tgChats {
 		ch := datosbot.ChannelID(fmt.Sprintf("telegram:-100%07d", i))
-		add("campana-anuncio:SOAK:"+string(ch), ch)
+		if i >= tgBusy {
+			add("campana-anuncio:SOAK:"+string(ch), ch)
+			fake.single["tg"+ch.Local()] = true
+		}
+	}
+	for j := range tgBusyPosts {
+		for i := range tgBusy {
+			ch := datosbot.ChannelID(fmt.Sprintf("telegram:-100%07d", i))
+			add(fmt.Sprintf("campana-%d:SOAK:%s", j+1, ch), ch)
+		}
 	}
 	for j := range slackPosts {
 		for i := range slackChs {
@@ -264,6 +282,8 @@ type platforms struct {
 	times    map[datosbot.Platform][]time.Time // accepted posts
 	limited  map[datosbot.Platform]int
 	perChat  map[string][]time.Time // accepted posts per chat or channel
+	single   map[string]bool        // the Telegram groups with one post ("tg"+chat id)
+	bulkEnd  time.Time              // the last post into a group of single
 	tgAll    []time.Time
 	history  map[string][]map[string]any // Slack channel → messages, oldest first
 	seq      int
@@ -272,7 +292,7 @@ type platforms struct {
 func newPlatforms() *platforms {
 	p := &platforms{expected: map[datosbot.Platform]map[string]bool{}, accepted: map[datosbot.Platform]map[string]int{},
 		times: map[datosbot.Platform][]time.Time{}, limited: map[datosbot.Platform]int{}, perChat: map[string][]time.Time{},
-		history: map[string][]map[string]any{}}
+		history: map[string][]map[string]any{}, single: map[string]bool{}}
 	for _, pl := range []datosbot.Platform{datosbot.Slack, datosbot.Telegram} {
 		p.expected[pl] = map[string]bool{}
 		p.accepted[pl] = map[string]int{}
@@ -368,6 +388,9 @@ func (p *platforms) telegram(w http.ResponseWriter, r *http.Request, method stri
 	}
 	p.tgAll = append(p.tgAll, now)
 	p.perChat["tg"+chat] = append(p.perChat["tg"+chat], now)
+	if p.single["tg"+chat] {
+		p.bulkEnd = now
+	}
 	p.accept(datosbot.Telegram, params["text"], now)
 	p.seq++
 	fmt.Fprintf(w, `{"ok":true,"result":{"message_id":%d,"date":%d,"chat":{"id":%s,"type":"supergroup"},"text":"ok"}}`, p.seq, now.Unix(), chat)
@@ -471,21 +494,27 @@ func readParams(r *http.Request) map[string]string {
 }
 
 type reportInfo struct {
-	began, lastRestart           time.Time
-	kills                        []time.Time
-	replicas                     int
-	tgChats, slackChs, slackPost int
-	seed                         uint64
+	began, lastRestart          time.Time
+	kills                       []time.Time
+	replicas                    int
+	tgChats, tgBusy, tgBusyPost int
+	slackChs, slackPost         int
+	seed                        uint64
 }
 
 // report prints the soak's table.
 func report(out io.Writer, p *platforms, st reminders.Stats, info reportInfo) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(out, "soak: %d channels (%d Telegram groups × 1 post, %d Slack channels × %d posts), %d replicas, %d SIGKILLs (seed %d)\n",
-		info.tgChats+info.slackChs, info.tgChats, info.slackChs, info.slackPost, info.replicas, len(info.kills), info.seed)
+	fmt.Fprintf(out, "soak: %d channels (%d Telegram groups × 1 post, %d Telegram groups × %d posts, %d Slack channels × %d posts), %d replicas, %d SIGKILLs (seed %d)\n",
+		info.tgChats+info.slackChs, info.tgChats-info.tgBusy, info.tgBusy, info.tgBusyPost, info.slackChs, info.slackPost,
+		info.replicas, len(info.kills), info.seed)
+	if len(info.kills) > 0 {
+		fmt.Fprintf(out, "kills from %.1f s to %.1f s after the start\n", info.kills[0].Sub(info.began).Seconds(),
+			info.kills[len(info.kills)-1].Sub(info.began).Seconds())
+	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "platform\tmessages\tlost\tduplicated\t429s\tachieved\toutside kills\tlimit\tfraction\t\n")
+	fmt.Fprintf(w, "platform\tmessages\tlost\tduplicated\t429s\tachieved\tbefore kills\tcalm seconds\tlimit\tfraction\t\n")
 	var lastPost time.Time
 	for _, pl := range []datosbot.Platform{datosbot.Telegram, datosbot.Slack} {
 		lost, dupes := 0, 0
@@ -501,21 +530,35 @@ func report(out io.Writer, p *platforms, st reminders.Stats, info reportInfo) {
 		if len(ts) > 0 && ts[len(ts)-1].After(lastPost) {
 			lastPost = ts[len(ts)-1]
 		}
-		achieved, calm, limit, per := 0.0, 0.0, 0.0, ""
+		achieved, opening, calm, limit, per := 0.0, "", "", 0.0, ""
+		fraction := 0.0
 		switch pl {
 		case datosbot.Telegram:
 			limit, per = 30, "/s overall"
 			if len(ts) > 1 {
 				achieved = float64(len(ts)-1) / ts[len(ts)-1].Sub(ts[0]).Seconds()
 			}
-			calm = calmRate(ts, info.kills)
+			var kills []time.Time
+			end := p.bulkEnd
+			if len(info.kills) > 0 {
+				kills = info.kills
+				end = minTime(end, info.kills[len(info.kills)-1])
+			}
+			r, n := calmRate(ts, kills, minTime(end, info.began.Add(time.Hour)))
+			if len(info.kills) > 0 {
+				r0, n0 := calmRate(ts, nil, minTime(end, info.kills[0]))
+				opening = fmt.Sprintf("%.2f/s in %d s", r0, n0)
+			} else {
+				opening = fmt.Sprintf("%.2f/s in %d s", r, n)
+			}
+			calm, fraction = fmt.Sprintf("%.2f/s in %d s", r, n), r/limit
 		case datosbot.Slack:
 			limit, per = 1, "/s per channel"
 			achieved = perChannelRate(p.perChat)
-			calm = achieved
+			opening, calm, fraction = "-", fmt.Sprintf("%.2f%s", achieved, per), achieved/limit
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%.2f%s\t%.2f%s\t%g%s\t%.3f\t\n", pl, len(p.expected[pl]), lost, dupes, p.limited[pl],
-			achieved, per, calm, per, limit, per, calm/limit)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%.2f%s\t%s\t%s\t%g%s\t%.3f\t\n", pl, len(p.expected[pl]), lost, dupes, p.limited[pl],
+			achieved, per, opening, calm, limit, per, fraction)
 	}
 	w.Flush()
 	fmt.Fprintf(out, "last restart %.1f s after the start; last post %.1f s after the last restart (%.1f s after the start)\n",
@@ -524,18 +567,30 @@ func report(out io.Writer, p *platforms, st reminders.Stats, info reportInfo) {
 		st.Sent, st.Found, st.Uncertain, st.Repeated, st.Recovered, st.RateLimited)
 }
 
+func minTime(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // calmRate is the Telegram rate in the whole seconds (from the first post
-// on) with no kill in them or in the second before, up to the last kill:
-// the pace the outbox keeps while no replica is dying. After the last
-// kill the queue runs dry while the dead replicas' last claims wait for
-// their leases, so those seconds tell nothing of the pace. Without kills,
-// every whole second counts. -1 when there are none.
-func calmRate(ts, kills []time.Time) float64 {
+// on, before end) with no kill in them or in the second before, and how
+// many seconds it measured: the pace the outbox keeps while no replica is
+// dying. end is the last kill or the last post into a one-post group,
+// whichever is first: after the last kill the queue runs dry while the
+// dead replicas' last claims wait for their leases, and after the one-post
+// groups only the busy groups remain, held by their limit of 20 a minute,
+// so those seconds tell nothing of the platform-wide pace. -1 when none.
+func calmRate(ts, kills []time.Time, end time.Time) (float64, int) {
 	if len(ts) < 2 {
-		return -1
+		return -1, 0
 	}
 	first := ts[0]
-	buckets := int(ts[len(ts)-1].Sub(first) / time.Second) // whole seconds only
+	buckets := int(minTime(ts[len(ts)-1], end).Sub(first) / time.Second) // whole seconds only
+	if buckets <= 0 {
+		return -1, 0
+	}
 	counts := make([]int, buckets)
 	for _, t := range ts {
 		if b := int(t.Sub(first) / time.Second); b < buckets {
@@ -551,11 +606,6 @@ func calmRate(ts, kills []time.Time) float64 {
 			}
 		}
 	}
-	if len(kills) > 0 {
-		if last := int(kills[len(kills)-1].Sub(first) / time.Second); last < buckets {
-			counts, disturbed = counts[:max(last, 0)], disturbed[:max(last, 0)]
-		}
-	}
 	n, sum := 0, 0
 	for b, c := range counts {
 		if !disturbed[b] {
@@ -564,9 +614,9 @@ func calmRate(ts, kills []time.Time) float64 {
 		}
 	}
 	if n == 0 {
-		return -1
+		return -1, 0
 	}
-	return float64(sum) / float64(n)
+	return float64(sum) / float64(n), n
 }
 
 // perChannelRate is the Slack posts per second within each channel (from

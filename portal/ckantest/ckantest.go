@@ -200,6 +200,8 @@ func (s *Server) Log() []string {
 var actionPath = regexp.MustCompile(`^/api/3/action/([a-z_]+)$`)
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	// The portal's own clock, as every HTTP server sends it.
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 	m := actionPath.FindStringSubmatch(r.URL.Path)
 	if m == nil || r.Method != http.MethodGet {
 		writeJSON(w, http.StatusBadRequest, "Mock CKAN does not recognize that call: "+r.Method+" "+r.URL.Path)
