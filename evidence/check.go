@@ -132,8 +132,7 @@ func (c *Checker) checkPost(ctx context.Context, a datosbot.Action, post string)
 	case errors.As(err, &se) && se.Code == http.StatusForbidden:
 		return Result{Status: datosbot.EvidenceUnverifiable, Detail: "X no muestra el post a quien no ha iniciado sesión (cuenta protegida o post restringido); revíselo a mano."}
 	case err != nil:
-		r := c.failed(err, "el servicio oEmbed de X")
-		return r
+		return c.failed(err, "el servicio oEmbed de X", a.EvidenceURL)
 	case p.Incomplete:
 		return Result{Status: datosbot.EvidenceUnreachable, Detail: fmt.Sprintf("El servicio oEmbed de X no terminó de responder en %s.", seconds(c.fetch.Budget()))}
 	}
@@ -155,7 +154,7 @@ func (c *Checker) checkPage(ctx context.Context, a datosbot.Action) Result {
 		return Result{Status: datosbot.EvidenceUnverifiable, Detail: "La página pide iniciar sesión (HTTP 401), así que el bot no puede leerla; revísela a mano."}
 	}
 	if err != nil {
-		return c.failed(err, "la página")
+		return c.failed(err, "la página", a.EvidenceURL)
 	}
 	if !isText(p.ContentType) {
 		return Result{Status: datosbot.EvidenceUnverifiable, Detail: fmt.Sprintf("La publicación es un archivo (%s), no una página; el bot no puede leerlo, revíselo a mano.", mediaType(p.ContentType))}
@@ -250,8 +249,10 @@ func noMention(a datosbot.Action, links int, truncated bool) string {
 }
 
 // failed turns a fetch error into an outcome: inaccesible with what went
-// wrong, or Busy for the pacer.
-func (c *Checker) failed(err error, what string) Result {
+// wrong, or Busy for the pacer. publication is the URL the user
+// registered: a name that does not resolve is the user's to fix only when
+// it is that URL's own host, not the oEmbed service's or a redirect's.
+func (c *Checker) failed(err error, what, publication string) Result {
 	var (
 		busy    *BusyError
 		blocked *BlockedError
@@ -268,20 +269,66 @@ func (c *Checker) failed(err error, what string) Result {
 		r.Detail = fmt.Sprintf("El bot no consulta %s porque %s %s. Si la URL es correcta, la publicación no es pública: registre una dirección pública.", what, blocked.Addr, blocked.Reason)
 	case errors.As(err, &status):
 		r.RetryAfter = status.RetryAfter
-		r.Detail = fmt.Sprintf("%s respondió HTTP %d (%s).", capitalize(what), status.Code, http.StatusText(status.Code))
+		r.Detail = fmt.Sprintf("%s respondió HTTP %d: %s.", capitalize(what), status.Code, statusMeaning(status.Code))
 		if status.Code == http.StatusNotFound || status.Code == http.StatusGone {
 			r.Detail += " Revise que la URL de la publicación sea correcta."
 		}
 	case errors.As(err, &redir):
 		r.Detail = fmt.Sprintf("%s no se pudo seguir: %s.", capitalize(what), redir.Reason)
 	case errors.As(err, &dnsErr):
-		r.Detail = fmt.Sprintf("El nombre del sitio no existe o no responde (%s). Revise la URL de la publicación.", dnsErr.Name)
+		r.Detail = c.nameNotFound(dnsErr.Name, what, publication)
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		r.Detail = fmt.Sprintf("%s no respondió en %s.", capitalize(what), seconds(c.fetch.Budget()))
 	default:
 		r.Detail = fmt.Sprintf("No se pudo leer %s (error de conexión).", what)
 	}
 	return r
+}
+
+// statusMeaning says in Spanish what an HTTP error status means for the
+// check; the code itself goes beside it for whoever looks further.
+func statusMeaning(code int) string {
+	switch {
+	case code == http.StatusBadRequest:
+		return "el sitio rechazó la consulta del bot"
+	case code == http.StatusUnauthorized:
+		return "el sitio pide iniciar sesión"
+	case code == http.StatusForbidden:
+		return "el sitio no deja leerla al bot"
+	case code == http.StatusNotFound:
+		return "no existe la página"
+	case code == http.StatusGone:
+		return "la página ya no existe"
+	case code == http.StatusTooManyRequests:
+		return "el sitio pide consultarlo con menos frecuencia"
+	case code == http.StatusServiceUnavailable:
+		return "el sitio no está disponible por ahora"
+	case code == http.StatusGatewayTimeout:
+		return "el sitio tardó demasiado en responder"
+	case code >= 500:
+		return "el sitio falló"
+	case code >= 400:
+		return "el sitio rechazó la consulta"
+	default:
+		return "respuesta inesperada"
+	}
+}
+
+// nameNotFound words a name that did not resolve.
+func (c *Checker) nameNotFound(name, what, publication string) string {
+	if u, err := url.Parse(publication); err == nil && sameHost(u.Hostname(), name) {
+		return fmt.Sprintf("El nombre del sitio no existe o no responde (%s). Revise la URL de la publicación.", name)
+	}
+	who := capitalize(what) + " (" + name + ")"
+	if what == "la página" {
+		who = "El sitio al que lleva la publicación (" + name + ")"
+	}
+	return who + " no responde desde el servidor del bot: no se encontró su nombre. No es un problema de la URL de la publicación; el bot la revisará de nuevo automáticamente."
+}
+
+// sameHost compares host names as DNS does: without case or a trailing dot.
+func sameHost(a, b string) bool {
+	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
 }
 
 func isTimeout(err error) bool {

@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -197,5 +199,71 @@ func TestCheckFindsTheDatasetThePortalNamed(t *testing.T) {
 	a.DataChecks = []datosbot.DataCheck{{URL: download, Status: datosbot.CheckVerificada, Dataset: "codigos-postales"}}
 	if r := web.checker().Check(context.Background(), a); r.Status != datosbot.EvidenceVerified || !strings.Contains(r.Detail, "mismo conjunto") {
 		t.Errorf("with the portal's dataset: %s %q, want verificada", r.Status, r.Detail)
+	}
+}
+
+// dnsFailure is the error the HTTP client returns when a name does not
+// resolve, wrapped as it is on the way out of a request.
+func dnsFailure(rawURL, name string) error {
+	return &url.Error{Op: "Get", URL: rawURL, Err: &net.OpError{Op: "dial", Net: "tcp",
+		Err: &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}}}
+}
+
+func TestUnresolvedNameBlamesTheUserOnlyForThePublicationsOwnHost(t *testing.T) {
+	c := NewChecker(CheckerConfig{})
+	const post = "https://x.com/INEGI_INFORMA/status/1866123456789012345"
+	for _, tc := range []struct {
+		name, what, publication, host string
+		wantURLAdvice                 bool
+	}{
+		{"oEmbed service", "el servicio oEmbed de X", post, "publish.twitter.com", false},
+		{"redirect to another site", "la página", "https://www.inegi.org.mx/boletin", "cdn.inegi-externo.mx", false},
+		{"the publication's own host", "la página", "https://www.inegi.org.mx/boletin", "www.inegi.org.mx", true},
+		{"own host, other case and trailing dot", "la página", "https://WWW.inegi.org.mx/boletin", "www.inegi.org.mx.", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.failed(dnsFailure(tc.publication, tc.host), tc.what, tc.publication)
+			if r.Status != datosbot.EvidenceUnreachable || r.Final {
+				t.Fatalf("status %q final %v, want inaccesible and checked again", r.Status, r.Final)
+			}
+			if !strings.Contains(r.Detail, tc.host) {
+				t.Errorf("detail %q does not name the host %s", r.Detail, tc.host)
+			}
+			if got := strings.Contains(r.Detail, "Revise la URL"); got != tc.wantURLAdvice {
+				t.Errorf("detail %q: tells the user to check the URL = %v, want %v", r.Detail, got, tc.wantURLAdvice)
+			}
+			if !tc.wantURLAdvice && (!strings.Contains(r.Detail, "no responde desde el servidor del bot") || !strings.Contains(r.Detail, "automáticamente")) {
+				t.Errorf("detail %q does not say the service fails from the bot's server and is checked again", r.Detail)
+			}
+			if tc.what == "el servicio oEmbed de X" && !strings.Contains(r.Detail, "oEmbed de X") {
+				t.Errorf("detail %q does not name the oEmbed service", r.Detail)
+			}
+		})
+	}
+}
+
+func TestUnreachableDetailSaysTheStatusInSpanishWithItsCode(t *testing.T) {
+	c := NewChecker(CheckerConfig{})
+	for _, tc := range []struct {
+		code int
+		want string
+	}{
+		{http.StatusNotFound, "HTTP 404: no existe la página"},
+		{http.StatusForbidden, "HTTP 403: el sitio no deja leerla al bot"},
+		{http.StatusGone, "HTTP 410: la página ya no existe"},
+		{http.StatusTooManyRequests, "HTTP 429: el sitio pide consultarlo con menos frecuencia"},
+		{http.StatusInternalServerError, "HTTP 500: el sitio falló"},
+		{http.StatusBadGateway, "HTTP 502: el sitio falló"},
+		{http.StatusServiceUnavailable, "HTTP 503: el sitio no está disponible por ahora"},
+		{http.StatusGatewayTimeout, "HTTP 504: el sitio tardó demasiado en responder"},
+		{418, "HTTP 418: el sitio rechazó la consulta"},
+	} {
+		r := c.failed(&StatusError{Code: tc.code}, "la página", "https://www.inegi.org.mx/boletin")
+		if r.Status != datosbot.EvidenceUnreachable || !strings.Contains(r.Detail, tc.want) {
+			t.Errorf("HTTP %d: %q %q, want inaccesible with %q", tc.code, r.Status, r.Detail, tc.want)
+		}
+		if english := http.StatusText(tc.code); strings.Contains(r.Detail, english) {
+			t.Errorf("HTTP %d: detail %q carries the English %q", tc.code, r.Detail, english)
+		}
 	}
 }

@@ -465,3 +465,93 @@ func TestQueuePaceBooksTurnsPerHost(t *testing.T) {
 		}
 	})
 }
+
+// claimCountingQueue counts the claims the worker starts: it claims only
+// with a free slot, so no claim beyond its Concurrency starts before a
+// running check ends.
+type claimCountingQueue struct {
+	Queue
+	claims atomic.Int64
+}
+
+func (q *claimCountingQueue) EvidenceClaim(ctx context.Context, now time.Time, lease time.Duration) (string, string, int, time.Time, error) {
+	q.claims.Add(1)
+	return q.Queue.EvidenceClaim(ctx, now, lease)
+}
+
+// TestWorkerRunsAtMostConcurrencyChecksAtOnce holds every page open until
+// the test lets one go: the worker must have exactly its Concurrency
+// fetches in flight while more checks wait in the queue, never more, and
+// still finish them all.
+func TestWorkerRunsAtMostConcurrencyChecksAtOnce(t *testing.T) {
+	queueBackends(t, func(t *testing.T, s *storage.Store, clock *fakeclock.Clock) {
+		ctx := context.Background()
+		const limit = DefaultConcurrency
+		const checks = 3 * limit
+		var (
+			mu       sync.Mutex
+			inFlight int
+			most     int
+		)
+		arrived := make(chan struct{}, checks)
+		release := make(chan struct{}, checks)
+		defer close(release) // a failed test lets every page go
+		body := `<p>` + strings.Repeat("Nota. ", 30) + `<a href="` + dataURL + `">datos</a></p>`
+		pageSrv := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inFlight++
+			most = max(most, inFlight)
+			mu.Unlock()
+			arrived <- struct{}{}
+			<-release
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+			page(body)(w, r)
+		})
+		web := newFakeWeb(t, nil)
+		e := newWorkerEnv(t, s, clock, web, web.fetcherConfig())
+		q := &claimCountingQueue{Queue: s}
+		e.worker = NewWorker(WorkerConfig{Queue: q, Poster: e.poster, Now: clock.Now,
+			Checker: NewChecker(CheckerConfig{Fetcher: NewFetcher(web.fetcherConfig()), OEmbedURL: web.oembed.URL + "/oembed"})})
+		var ids []string
+		for i := range checks {
+			ids = append(ids, e.register(t, fmt.Sprintf("%s/nota-%d", pageSrv.URL, i)).ID)
+		}
+		ticked := make(chan struct{})
+		go func() { e.worker.Tick(ctx); close(ticked) }()
+		// With every slot busy, a page arrives only after the test let one
+		// go, and the worker has claimed no more than it has slots for.
+		for range limit {
+			<-arrived
+		}
+		for released := 0; released <= checks-limit; released++ {
+			if n := q.claims.Load(); n > int64(limit+released) {
+				t.Fatalf("%d claims with %d of %d checks ended, want at most %d", n, released, checks, limit+released)
+			}
+			if released == checks-limit {
+				break
+			}
+			release <- struct{}{}
+			<-arrived
+		}
+		for range limit {
+			release <- struct{}{}
+		}
+		<-ticked
+		mu.Lock()
+		defer mu.Unlock()
+		if most > limit {
+			t.Errorf("%d fetches in flight at once, want at most %d", most, limit)
+		}
+		if most < limit {
+			t.Errorf("at most %d fetches in flight at once, want the %d slots used", most, limit)
+		}
+		if n := pageSrv.hits.Load(); n != checks {
+			t.Errorf("%d pages fetched, want %d", n, checks)
+		}
+		for _, id := range ids {
+			wantEvidence(t, e.evidence(t, id), datosbot.EvidenceVerified, "cita")
+		}
+	})
+}

@@ -23,6 +23,9 @@ type Config struct {
 	Out     io.Writer // default io.Discard
 	User    string    // first acting user; default "admin"
 	Channel string    // first chat; default "general"
+	// Banner are lines printed after the greeting: what the operator of a
+	// console, whose log shows only warnings, needs to know of the setup.
+	Banner []string
 }
 
 // Adapter is the console adapter.
@@ -32,11 +35,12 @@ type Adapter struct {
 	out     io.Writer
 	user    string
 	channel string
+	banner  []string
 }
 
 // New returns a console adapter.
 func New(cfg Config) *Adapter {
-	a := &Adapter{in: cfg.In, out: cfg.Out, user: cfg.User, channel: cfg.Channel}
+	a := &Adapter{in: cfg.In, out: cfg.Out, user: cfg.User, channel: cfg.Channel, banner: cfg.Banner}
 	if a.out == nil {
 		a.out = io.Discard
 	}
@@ -63,6 +67,9 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		return nil
 	}
 	a.printf("datosbot en la consola. Usted es %s en #%s. Escriba /datos ayuda; /como <usuario> cambia de persona, /en <canal> cambia de chat.\n", a.user, a.channel)
+	for _, l := range a.banner {
+		a.printf("%s\n", l)
+	}
 	lines := make(chan string)
 	go func() {
 		defer close(lines)

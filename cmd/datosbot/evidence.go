@@ -25,6 +25,16 @@ type evidenceConfig struct {
 	FetchAllow []netip.Prefix // DATOSBOT_FETCH_ALLOW: CIDRs dialed besides public addresses
 }
 
+// ConsoleLine says, for the console's greeting, whether publications are
+// checked: a console logs only warnings, so the start-up log's line is
+// not shown there.
+func (c evidenceConfig) ConsoleLine() string {
+	if !c.On {
+		return "Evidencia: apagada, no se revisan las publicaciones (DATOSBOT_EVIDENCE=off)."
+	}
+	return "Evidencia: se revisan las publicaciones (DATOSBOT_EVIDENCE=on)."
+}
+
 // Describe says, for the start-up log, whether publications are checked
 // and which ranges besides public addresses the fetcher may dial.
 func (c evidenceConfig) Describe() string {

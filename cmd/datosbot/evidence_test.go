@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -217,20 +218,42 @@ func TestEvidenceChecksAfterRegistration(t *testing.T) {
 
 func TestEvidenceRegistrationOfAnInternalAddressSucceedsAndIsNeverFetched(t *testing.T) {
 	pages := newPublications(t)
+	// The same pages on IPv6 loopback, counted in the same place.
+	pages6 := httptest.NewUnstartedServer(pages.Config.Handler)
+	ln6, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Fatalf("cannot listen on IPv6 loopback: %v", err)
+	}
+	pages6.Listener.Close()
+	pages6.Listener = ln6
+	pages6.Start()
+	defer pages6.Close()
 	vars := evidenceVars(t, filepath.Join(t.TempDir(), "s.json"), "http://127.0.0.1:1/oembed")
 	delete(vars, "DATOSBOT_FETCH_ALLOW") // the allow-list is empty
 	c := startConsole(t, vars, fastEvidence)
 	defer c.close()
 	c.setupInegi()
-	id := c.announce(pages.URL + "/con-enlace")
-	ev := c.waitEvidence(id, datosbot.EvidenceUnreachable)
-	if !strings.Contains(ev.Detail, "127.0.0.1") || !strings.Contains(ev.Detail, "loopback") {
-		t.Errorf("detail %q, want it to name the address and why it is not fetched", ev.Detail)
+	for _, tc := range []struct {
+		url, path, addr, why string
+		counted              bool // served by the fake pages, so a fetch would show
+	}{
+		{pages.URL + "/con-enlace", "/con-enlace", "127.0.0.1", "loopback", true},
+		{pages6.URL + "/con-enlace-v6", "/con-enlace-v6", "[::1]", "loopback", true},
+		// A private network: the guard refuses it before connecting, so
+		// the check ends at once instead of waiting for an answer.
+		{"http://10.0.0.1/boletin", "/boletin", "10.0.0.1", "red privada (10.0.0.0/8)", false},
+	} {
+		id := c.announce(tc.url) // registration succeeds
+		ev := c.waitEvidence(id, datosbot.EvidenceUnreachable)
+		if !strings.Contains(ev.Detail, "El bot no consulta la página porque "+tc.addr) || !strings.Contains(ev.Detail, tc.why) ||
+			!strings.Contains(ev.Detail, "registre una dirección pública") {
+			t.Errorf("%s: detail %q, want it to name the address %s, why it is not fetched (%s) and what to do", tc.url, ev.Detail, tc.addr, tc.why)
+		}
+		if n := pages.count(tc.path); tc.counted && n != 0 {
+			t.Errorf("%s was fetched %d times, want 0", tc.url, n)
+		}
 	}
-	if n := pages.count("/con-enlace"); n != 0 {
-		t.Errorf("the page on loopback was fetched %d times, want 0", n)
-	}
-	if st := c.say("/datos estado"); !strings.Contains(st, "Cumple: 1 acción") || !strings.Contains(st, "evidencia inaccesible") {
+	if st := c.say("/datos estado"); !strings.Contains(st, "Cumple: 3 acciones") || !strings.Contains(st, "evidencia inaccesible") {
 		t.Errorf("estado:\n%s", st)
 	}
 }
@@ -372,5 +395,28 @@ func TestEvidenceStartLogAndMetrics(t *testing.T) {
 		if got := strings.Contains(string(body), "datosbot_evidence_queued"); got != on {
 			t.Errorf("evidence %v: /metrics has the evidence queue: %v", on, got)
 		}
+	}
+}
+
+// TestConsoleGreetingSaysWhetherEvidenceIsChecked: a console logs only
+// warnings, so its greeting tells the operator whether publications are
+// checked.
+func TestConsoleGreetingSaysWhetherEvidenceIsChecked(t *testing.T) {
+	for _, tc := range []struct{ setting, want, not string }{
+		{"on", "Evidencia: se revisan las publicaciones (DATOSBOT_EVIDENCE=on).", "apagada"},
+		{"off", "Evidencia: apagada, no se revisan las publicaciones (DATOSBOT_EVIDENCE=off).", "se revisan las publicaciones (DATOSBOT_EVIDENCE=on)"},
+	} {
+		t.Run(tc.setting, func(t *testing.T) {
+			c := startConsole(t, map[string]string{"DATOSBOT_DATA_FILE": filepath.Join(t.TempDir(), "s.json"),
+				"DATOSBOT_EVIDENCE": tc.setting, "DATOSBOT_OEMBED_URL": "http://127.0.0.1:1/oembed"})
+			defer c.close()
+			if c.m.Config.LogLevel != slog.LevelWarn {
+				t.Fatalf("console log level %v, want warn (the reason for the line)", c.m.Config.LogLevel)
+			}
+			out := c.waitFor("datosbot en la consola.", tc.want)
+			if strings.Contains(out, tc.not) {
+				t.Errorf("greeting says both settings:\n%s", out)
+			}
+		})
 	}
 }

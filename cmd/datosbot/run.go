@@ -128,7 +128,7 @@ func start(ctx context.Context, cfg Config, store *storage.Store, stdin io.Reade
 	var adapters []bot.Adapter
 	admins := cfg.Admins
 	if cfg.Console {
-		con := console.New(console.Config{In: stdin, Out: stdout})
+		con := console.New(console.Config{In: stdin, Out: stdout, Banner: []string{cfg.Evidence.ConsoleLine()}})
 		if len(admins) == 0 {
 			admins = []datosbot.UserID{con.FirstUser()} // the first console user is unidad
 		}
