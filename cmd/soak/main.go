@@ -23,9 +23,10 @@
 //     prints, per platform, the messages lost and duplicated, the 429s, the
 //     achieved rate against the limit over the whole run, in the opening
 //     seconds without kills and in every calm second (no kill in it or the
-//     second before) while the one-post groups are still being posted,
-//     with how many seconds each figure measured, the time from the last
-//     restart to the last post, and
+//     second before) after which at least a second's worth (30) of posts
+//     into one-post groups was still to come, with how many seconds each
+//     figure measured (-per-second prints every second's count), the time
+//     from the last restart to the last post, and
 //     the outbox's counters (found in Slack's history, uncertain, repeated).
 //
 // Usage:
@@ -89,9 +90,14 @@ func main() {
 		killWindow = flag.Duration("kill-window", 55*time.Second, "the kills happen at random instants between -calm and this time from the start")
 		timeout    = flag.Duration("timeout", 2*time.Minute, "give up this long after the last restart")
 		redisURL   = flag.String("redis", "", "Redis URL; empty: start redis-server on a free port")
+		perSecond  = flag.Bool("per-second", false, "also print the Telegram posts in each second (up to the last kill or the last one-post group), marking the ones the calm rate measures")
 		seed       = flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the kill instants")
 	)
 	flag.Parse()
+	var seconds io.Writer
+	if *perSecond {
+		seconds = os.Stdout
+	}
 	rng := rand.New(rand.NewPCG(*seed, 1))
 	work, err := os.MkdirTemp("", "datosbot-soak-")
 	if err != nil {
@@ -184,7 +190,7 @@ func main() {
 		log.Fatal(err)
 	}
 	report(os.Stdout, fake, st, reportInfo{began: began, lastRestart: lastRestart, kills: killedAt, replicas: *replicas,
-		tgChats: *tgChats, tgBusy: *tgBusy, tgBusyPost: *tgBusyPost, slackChs: *slackChs, slackPost: *slackPosts, seed: *seed})
+		tgChats: *tgChats, tgBusy: *tgBusy, tgBusyPost: *tgBusyPost, slackChs: *slackChs, slackPost: *slackPosts, seed: *seed, seconds: seconds})
 }
 
 // fanOut returns the campaign's messages and tells the fake platforms to
@@ -284,6 +290,7 @@ type platforms struct {
 	perChat  map[string][]time.Time // accepted posts per chat or channel
 	single   map[string]bool        // the Telegram groups with one post ("tg"+chat id)
 	bulkEnd  time.Time              // the last post into a group of single
+	singles  []time.Time            // the posts into the groups of a single post
 	tgAll    []time.Time
 	history  map[string][]map[string]any // Slack channel → messages, oldest first
 	seq      int
@@ -390,6 +397,7 @@ func (p *platforms) telegram(w http.ResponseWriter, r *http.Request, method stri
 	p.perChat["tg"+chat] = append(p.perChat["tg"+chat], now)
 	if p.single["tg"+chat] {
 		p.bulkEnd = now
+		p.singles = append(p.singles, now)
 	}
 	p.accept(datosbot.Telegram, params["text"], now)
 	p.seq++
@@ -499,6 +507,7 @@ type reportInfo struct {
 	replicas                    int
 	tgChats, tgBusy, tgBusyPost int
 	slackChs, slackPost         int
+	seconds                     io.Writer // nil, or where to print the Telegram posts per second
 	seed                        uint64
 }
 
@@ -544,9 +553,9 @@ func report(out io.Writer, p *platforms, st reminders.Stats, info reportInfo) {
 				kills = info.kills
 				end = minTime(end, info.kills[len(info.kills)-1])
 			}
-			r, n := calmRate(ts, kills, minTime(end, info.began.Add(time.Hour)))
+			r, n := calmRate(ts, p.singles, kills, minTime(end, info.began.Add(time.Hour)), int(limit), info.seconds)
 			if len(info.kills) > 0 {
-				r0, n0 := calmRate(ts, nil, minTime(end, info.kills[0]))
+				r0, n0 := calmRate(ts, p.singles, nil, minTime(end, info.kills[0]), int(limit), nil)
 				opening = fmt.Sprintf("%.2f/s in %d s", r0, n0)
 			} else {
 				opening = fmt.Sprintf("%.2f/s in %d s", r, n)
@@ -582,7 +591,19 @@ func minTime(a, b time.Time) time.Time {
 // dead replicas' last claims wait for their leases, and after the one-post
 // groups only the busy groups remain, held by their limit of 20 a minute,
 // so those seconds tell nothing of the platform-wide pace. -1 when none.
-func calmRate(ts, kills []time.Time, end time.Time) (float64, int) {
+//
+// Nor does a second after which fewer than limit posts into one-post
+// groups were still to come (singles: their times): the last of those are
+// the stragglers a kill stranded, back one by one as their leases end, so
+// in such a second the queue had less than a second's worth of posts to
+// give and a low count says nothing of the pace either. (end alone, the
+// last straggler, let those seconds in: 8, 3, 4, 5 posts in seconds that
+// counted as calm.) The rule looks only at the posts still to come, not at
+// the second's own count, so it cannot pick the fast seconds.
+//
+// When seconds is not nil, calmRate writes there each second's count,
+// marking the measured ones.
+func calmRate(ts, singles, kills []time.Time, end time.Time, limit int, seconds io.Writer) (float64, int) {
 	if len(ts) < 2 {
 		return -1, 0
 	}
@@ -605,6 +626,29 @@ func calmRate(ts, kills []time.Time, end time.Time) (float64, int) {
 				disturbed[d] = true
 			}
 		}
+	}
+	for b := range buckets {
+		after := first.Add(time.Duration(b+1) * time.Second)
+		left := 0
+		for _, t := range singles {
+			if !t.Before(after) {
+				left++
+			}
+		}
+		if left < limit {
+			disturbed[b] = true
+		}
+	}
+	if seconds != nil {
+		fmt.Fprintf(seconds, "telegram posts per second from the first (* measured):")
+		for b, c := range counts {
+			mark := ""
+			if !disturbed[b] {
+				mark = "*"
+			}
+			fmt.Fprintf(seconds, " %d%s", c, mark)
+		}
+		fmt.Fprintln(seconds)
 	}
 	n, sum := 0, 0
 	for b, c := range counts {
