@@ -261,19 +261,10 @@ func (s *Server) handleActions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	key := strings.ToLower(strings.TrimSpace(q.Get("institution")))
-	if key != "" {
-		if err := datosbot.ValidateKey(key); err != nil {
-			WriteError(w, r, err)
-			return
-		}
-		if _, err := s.store.Institution(r.Context(), key); err != nil {
-			if datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
-				err = datosbot.Errorf(datosbot.ENOTFOUND, "No hay una institución con clave %s. Consulte las claves en GET /api/v1/institutions.", key)
-			}
-			WriteError(w, r, err)
-			return
-		}
+	key, err := s.institutionParam(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return
 	}
 	actions, err := s.store.Actions(r.Context(), key, b)
 	if err != nil {
@@ -428,4 +419,23 @@ func writeCSV(w http.ResponseWriter, r *http.Request, name string, rows [][]stri
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
+}
+
+// institutionParam reads the optional institution= filter of a list route:
+// "" when absent, else a valid key of an existing institution.
+func (s *Server) institutionParam(r *http.Request) (string, error) {
+	key := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("institution")))
+	if key == "" {
+		return "", nil
+	}
+	if err := datosbot.ValidateKey(key); err != nil {
+		return "", err
+	}
+	if _, err := s.store.Institution(r.Context(), key); err != nil {
+		if datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
+			err = datosbot.Errorf(datosbot.ENOTFOUND, "No hay una institución con clave %s. Consulte las claves en GET /api/v1/institutions.", key)
+		}
+		return "", err
+	}
+	return key, nil
 }

@@ -33,19 +33,10 @@ func (s *Server) handleDatasets(w http.ResponseWriter, r *http.Request, store Da
 		return
 	}
 	q := r.URL.Query()
-	key := strings.ToLower(strings.TrimSpace(q.Get("institution")))
-	if key != "" {
-		if err := datosbot.ValidateKey(key); err != nil {
-			WriteError(w, r, err)
-			return
-		}
-		if _, err := s.store.Institution(r.Context(), key); err != nil {
-			if datosbot.ErrorCode(err) == datosbot.ENOTFOUND {
-				err = datosbot.Errorf(datosbot.ENOTFOUND, "No hay una institución con clave %s. Consulte las claves en GET /api/v1/institutions.", key)
-			}
-			WriteError(w, r, err)
-			return
-		}
+	key, err := s.institutionParam(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return
 	}
 	var since time.Time
 	if v := strings.TrimSpace(q.Get("since")); v != "" {
