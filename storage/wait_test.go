@@ -3,10 +3,7 @@ package storage_test
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +11,7 @@ import (
 
 	"github.com/datosbot/datosbot"
 	"github.com/datosbot/datosbot/storage"
+	"github.com/datosbot/datosbot/storage/storagetest"
 )
 
 // TestWaitReplicasHoldsTheAnswer: with WaitReplicas 1, a registration is
@@ -28,10 +26,10 @@ func TestWaitReplicasHoldsTheAnswer(t *testing.T) {
 		t.Skip("needs redis-server and redis-cli on PATH: ./scripts/test.sh sets DATOSBOT_TEST_SENTINEL=1 for the real-Redis run")
 	}
 	dir := t.TempDir()
-	primary, replicaPort := port(t), port(t)
-	server(t, dir, "primary", primary)
-	replica := server(t, dir, "replica", replicaPort, "--replicaof", "127.0.0.1", primary)
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(cli(replicaPort, "info", "replication"), "master_link_status:up"); {
+	primary, replicaPort := storagetest.FreePort(t), storagetest.FreePort(t)
+	storagetest.StartRedis(t, dir, "primary", primary)
+	replica := storagetest.StartRedis(t, dir, "replica", replicaPort, "--replicaof", "127.0.0.1", primary)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(storagetest.RedisCLI(replicaPort, "info", "replication"), "master_link_status:up"); {
 		if time.Now().After(deadline) {
 			t.Fatal("the replica never synced")
 		}
@@ -64,38 +62,4 @@ func TestWaitReplicasHoldsTheAnswer(t *testing.T) {
 	if ie, ae := register(3); ie != nil || ae != nil {
 		t.Errorf("with the replica thawed: institution %v, action %v; want both acknowledged", ie, ae)
 	}
-}
-
-func port(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-}
-
-// server starts a redis-server without persistence on p, stopped when
-// the test ends.
-func server(t *testing.T, dir, name, p string, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command("redis-server", append([]string{"--port", p, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0",
-		"--dir", dir, "--dbfilename", name + ".rdb", "--logfile", filepath.Join(dir, name+".log")}, args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); cli(p, "ping") != "PONG\n"; {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not start", name)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return cmd
-}
-
-func cli(p string, args ...string) string {
-	out, _ := exec.Command("redis-cli", append([]string{"-p", p}, args...)...).Output()
-	return string(out)
 }

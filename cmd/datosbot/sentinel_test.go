@@ -7,16 +7,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/datosbot/datosbot/storage/storagetest"
 )
 
 // TestSentinelFailoverKeepsAcknowledgedRegistrations runs the bot against
@@ -36,17 +36,17 @@ func TestSentinelFailoverKeepsAcknowledgedRegistrations(t *testing.T) {
 	}
 	began := time.Now()
 	dir := t.TempDir()
-	primaryPort, replicaPort := freePort(t), freePort(t)
-	primary := startRedis(t, dir, "primary", primaryPort)
-	replica := startRedis(t, dir, "replica", replicaPort, "--replicaof", "127.0.0.1", primaryPort)
-	waitUntil(t, 10*time.Second, "the replica to sync", func() bool {
-		return strings.Contains(redisCLI(replicaPort, "info", "replication"), "master_link_status:up")
+	primaryPort, replicaPort := storagetest.FreePort(t), storagetest.FreePort(t)
+	primary := storagetest.StartRedis(t, dir, "primary", primaryPort)
+	replica := storagetest.StartRedis(t, dir, "replica", replicaPort, "--replicaof", "127.0.0.1", primaryPort)
+	storagetest.WaitUntil(t, 10*time.Second, "the replica to sync", func() bool {
+		return strings.Contains(storagetest.RedisCLI(replicaPort, "info", "replication"), "master_link_status:up")
 	})
 	// Each sentinel is told its peers and the replica up front (their ids
 	// are ours), so that none waits for the others' hello messages.
 	var sentinels, ports []string
 	for range 3 {
-		port := freePort(t)
+		port := storagetest.FreePort(t)
 		ports = append(ports, port)
 		sentinels = append(sentinels, "127.0.0.1:"+port)
 	}
@@ -66,12 +66,12 @@ func TestSentinelFailoverKeepsAcknowledgedRegistrations(t *testing.T) {
 		if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		startProcess(t, dir, fmt.Sprintf("sentinel%d", i), "redis-sentinel", file)
+		storagetest.StartProcess(t, dir, fmt.Sprintf("sentinel%d", i), "redis-sentinel", file)
 	}
 	for _, port := range ports {
-		waitUntil(t, 15*time.Second, "the sentinels to know each other and the replica", func() bool {
-			return fieldCount(redisCLI(port, "sentinel", "sentinels", "mymaster"), "ip") >= 2 &&
-				strings.Contains(redisCLI(port, "sentinel", "replicas", "mymaster"), replicaPort)
+		storagetest.WaitUntil(t, 15*time.Second, "the sentinels to know each other and the replica", func() bool {
+			return fieldCount(storagetest.RedisCLI(port, "sentinel", "sentinels", "mymaster"), "ip") >= 2 &&
+				strings.Contains(storagetest.RedisCLI(port, "sentinel", "replicas", "mymaster"), replicaPort)
 		})
 	}
 	t.Logf("sentinels ready after %s", time.Since(began).Round(100*time.Millisecond))
@@ -116,7 +116,7 @@ func TestSentinelFailoverKeepsAcknowledgedRegistrations(t *testing.T) {
 		}
 	}()
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	waitUntil(t, 20*time.Second, "20 registrations before the kill", func() bool { return count() >= 20 })
+	storagetest.WaitUntil(t, 20*time.Second, "20 registrations before the kill", func() bool { return count() >= 20 })
 
 	// With the replica frozen, WAIT cannot be satisfied: the registration
 	// is not acknowledged.
@@ -126,23 +126,23 @@ func TestSentinelFailoverKeepsAcknowledgedRegistrations(t *testing.T) {
 	}
 	replica.Process.Signal(syscall.SIGCONT)
 	thawed := count()
-	waitUntil(t, 20*time.Second, "registrations acknowledged again after the thaw", func() bool { return count() >= thawed+10 })
+	storagetest.WaitUntil(t, 20*time.Second, "registrations acknowledged again after the thaw", func() bool { return count() >= thawed+10 })
 
 	killed := time.Now()
 	primary.Process.Kill()
 	primary.Wait()
 	before := count()
-	waitUntil(t, 30*time.Second, "the bot to read from the promoted replica", func() bool {
+	storagetest.WaitUntil(t, 30*time.Second, "the bot to read from the promoted replica", func() bool {
 		_, ok := api.keys()
-		return ok && strings.Contains(redisCLI(replicaPort, "info", "replication"), "role:master")
+		return ok && strings.Contains(storagetest.RedisCLI(replicaPort, "info", "replication"), "role:master")
 	})
 	t.Logf("served again %s after the kill (%d registrations acknowledged before it)", time.Since(killed).Round(100*time.Millisecond), before)
 
 	// WAIT 1 needs a replica: until one replicates the promoted primary,
 	// registrations are stored but answered with "try again". A new replica
 	// takes the dead node's place; then they are acknowledged again.
-	startRedis(t, dir, "new-replica", freePort(t), "--replicaof", "127.0.0.1", replicaPort)
-	waitUntil(t, 30*time.Second, "registrations acknowledged again with a replica back", func() bool { return count() >= before+10 })
+	storagetest.StartRedis(t, dir, "new-replica", storagetest.FreePort(t), "--replicaof", "127.0.0.1", replicaPort)
+	storagetest.WaitUntil(t, 30*time.Second, "registrations acknowledged again with a replica back", func() bool { return count() >= before+10 })
 	t.Logf("acknowledged again %s after the kill", time.Since(killed).Round(100*time.Millisecond))
 	close(stop)
 	<-done
@@ -213,60 +213,6 @@ func (c *apiClient) keys() (map[string]bool, bool) {
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-}
-
-// startRedis starts a redis-server without persistence on port.
-func startRedis(t *testing.T, dir, name, port string, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := startProcess(t, dir, name, "redis-server", append([]string{"--port", port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0", "--dir", dir, "--dbfilename", name + ".rdb"}, args...)...)
-	waitUntil(t, 10*time.Second, name+" to answer", func() bool { return redisCLI(port, "ping") == "PONG\n" })
-	return cmd
-}
-
-// startProcess starts a server process, logging to dir/name.log, and kills
-// it when the test ends.
-func startProcess(t *testing.T, dir, name, bin string, args ...string) *exec.Cmd {
-	t.Helper()
-	log, err := os.Create(filepath.Join(dir, name+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		log.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(log.Name())
-			t.Logf("%s log:\n%s", name, b)
-		}
-	})
-	return cmd
-}
-
-// redisCLI runs redis-cli against the server on port and returns its
-// output ("" on failure).
-func redisCLI(port string, args ...string) string {
-	out, err := exec.Command("redis-cli", append([]string{"-p", port}, args...)...).Output()
-	if err != nil {
-		return ""
-	}
-	return string(out)
-}
-
 // fieldCount counts the lines of redis-cli output that are exactly field.
 func fieldCount(out, field string) int {
 	n := 0
@@ -276,15 +222,4 @@ func fieldCount(out, field string) int {
 		}
 	}
 	return n
-}
-
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
