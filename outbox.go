@@ -1,5 +1,7 @@
 package datosbot
 
+import "time"
+
 // The names shared by the two sides of the delivery outbox: package
 // storage keeps the queue and its counters in Redis, package reminders
 // runs the workers and reads the counters into its Stats.
@@ -36,3 +38,21 @@ const (
 	OccurrenceBusy    OccurrenceClaim = "busy"    // another scheduler holds it
 	OccurrenceDone    OccurrenceClaim = "done"    // its messages were enqueued already
 )
+
+// PostGate is what the store checks, across replicas, at the instant a
+// post starts (storage.Store.OutboxPosting): the limits a platform counts
+// when posts arrive.
+type PostGate struct {
+	// Every is the least time since the channel's last post. Zero: none.
+	Every time.Duration
+	// Bucket names a limit shared by many channels (a platform-wide one),
+	// "" for none: at most BucketLimit posts of its channels start within
+	// any BucketWindow.
+	Bucket       string
+	BucketLimit  int
+	BucketWindow time.Duration
+	// ChatLimit, when not zero, is the most posts into the channel itself
+	// within any ChatWindow (Telegram: 20 a minute into one group).
+	ChatLimit  int
+	ChatWindow time.Duration
+}

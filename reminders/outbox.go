@@ -48,7 +48,7 @@ type OutboxStore interface {
 		pace func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration),
 		claimed func(m datosbot.Message, token string, attempts int, slot, unsure time.Time)) (time.Time, error)
 	OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
-		every time.Duration, bucket string, bucketLimit int, bucketWindow time.Duration) (wait time.Duration, held bool, err error)
+		gate datosbot.PostGate) (wait time.Duration, held bool, err error)
 	OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error)
 	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time, counters ...datosbot.OutboxCounter) (bool, error)
 	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, maybePosted bool, counters ...datosbot.OutboxCounter) (bool, error)
@@ -68,6 +68,14 @@ type Pace struct {
 	// Group, when not zero, replaces Channel for group chats (Telegram chat
 	// ids below zero).
 	Group time.Duration
+	// GroupLimit, when not zero, is the most posts one group chat may get
+	// within any GroupWindow (Telegram: 20 a minute), counted across
+	// replicas from the instant each post starts until it is recorded. It
+	// is a count, not a spacing: a group whose posts were held up (a
+	// crashed worker's lease, a pause) catches up within the window instead
+	// of carrying the delay to every later post. Default window one minute.
+	GroupLimit  int
+	GroupWindow time.Duration
 	// Platform is the least time between two posts of the whole platform
 	// (all replicas together). Zero means no limit.
 	Platform time.Duration
@@ -106,12 +114,12 @@ func widen(d time.Duration) time.Duration {
 
 // DefaultPace returns the documented limits: Slack one post per second
 // per channel (its workspace-wide limit is not published); Telegram 30
-// posts per second in all, 20 per minute per group and one per second per
-// private chat; the console unlimited.
+// posts per second in all, one per second per chat and at most 20 in any
+// minute per group; the console unlimited.
 func DefaultPace() map[datosbot.Platform]Pace {
 	return map[datosbot.Platform]Pace{
 		datosbot.Slack:    {Channel: time.Second},
-		datosbot.Telegram: {Channel: time.Second, Group: 3 * time.Second, Platform: time.Second / 30},
+		datosbot.Telegram: {Channel: time.Second, GroupLimit: 20, GroupWindow: time.Minute, Platform: time.Second / 30},
 		datosbot.Console:  {},
 	}
 }
@@ -313,7 +321,7 @@ func (o *Outbox) nudge() {
 func (o *Outbox) paceOf(ch datosbot.ChannelID) (time.Duration, string, time.Duration) {
 	p := o.pace[ch.Platform()]
 	every := p.Channel
-	if p.Group > 0 && ch.Platform() == datosbot.Telegram && strings.HasPrefix(ch.Local(), "-") {
+	if p.Group > 0 && isGroup(ch) {
 		every = p.Group
 	}
 	bucket := ""
@@ -321,6 +329,12 @@ func (o *Outbox) paceOf(ch datosbot.ChannelID) (time.Duration, string, time.Dura
 		bucket = string(ch.Platform())
 	}
 	return widen(every), bucket, p.Platform + time.Duration(float64(p.Platform)*PlatformMargin)
+}
+
+// isGroup reports whether ch is a group chat: a Telegram chat id below
+// zero.
+func isGroup(ch datosbot.ChannelID) bool {
+	return ch.Platform() == datosbot.Telegram && strings.HasPrefix(ch.Local(), "-")
 }
 
 // claimed is one message held by this worker.
@@ -565,24 +579,33 @@ func (o *Outbox) waitSlot(ctx context.Context, c claimed) error {
 
 // gateOf returns what the store checks when a post into ch starts (see
 // start): the least time since the channel's last start, PaceMargin
-// included, and the bucket of its platform-wide limit with the most posts
-// it may have within its window. A spacing of Pace.Platform under a
-// PlatformWindow becomes a count in it (Telegram's 1s/30: 30 in any second),
-// which lets a post that started late be followed at once by the next
-// without ever exceeding the platform's count. The count needs no margin:
-// the store counts each post from its start until its outcome is
+// included; the bucket of its platform-wide limit with the most posts it
+// may have within its window; and, for a group chat, the group's own
+// count (Pace.GroupLimit). A spacing of Pace.Platform under a
+// PlatformWindow becomes a count in it (Telegram's 1s/30: 30 in any
+// second), which lets a post that started late be followed at once by the
+// next without ever exceeding the platform's count. The counts need no
+// margin: the store counts each post from its start until its outcome is
 // recorded, which covers the instant the platform counted it.
-func (o *Outbox) gateOf(ch datosbot.ChannelID) (every time.Duration, bucket string, limit int, window time.Duration) {
-	every, bucket, _ = o.paceOf(ch)
-	if p := o.pace[ch.Platform()]; bucket != "" && p.Platform > 0 {
+func (o *Outbox) gateOf(ch datosbot.ChannelID) datosbot.PostGate {
+	var g datosbot.PostGate
+	g.Every, g.Bucket, _ = o.paceOf(ch)
+	p := o.pace[ch.Platform()]
+	if g.Bucket != "" && p.Platform > 0 {
 		w := p.PlatformWindow
 		if w <= 0 {
 			w = max(time.Second, p.Platform)
 		}
-		limit = max(1, int(w/p.Platform))
-		window = time.Duration(limit) * p.Platform
+		g.BucketLimit = max(1, int(w/p.Platform))
+		g.BucketWindow = time.Duration(g.BucketLimit) * p.Platform
 	}
-	return every, bucket, limit, window
+	if p.GroupLimit > 0 && isGroup(ch) {
+		g.ChatLimit, g.ChatWindow = p.GroupLimit, p.GroupWindow
+		if g.ChatWindow <= 0 {
+			g.ChatWindow = time.Minute
+		}
+	}
+	return g
 }
 
 // start begins the post of c, checking in the store the limits counted at
@@ -594,10 +617,10 @@ func (o *Outbox) gateOf(ch datosbot.ChannelID) (every time.Duration, bucket stri
 // puts c back in the queue for then. It reports whether the post started;
 // an error means it did not, and the lease returns c to the queue.
 func (o *Outbox) start(ctx, hctx context.Context, c claimed, wait bool) (bool, error) {
-	every, bucket, limit, window := o.gateOf(c.m.Channel)
+	gate := o.gateOf(c.m.Channel)
 	for {
 		now := o.now()
-		d, held, err := o.store.OutboxPosting(hctx, c.m.Key, c.token, c.m.Channel, now, every, bucket, limit, window)
+		d, held, err := o.store.OutboxPosting(hctx, c.m.Key, c.token, c.m.Channel, now, gate)
 		if err != nil {
 			return false, err
 		}

@@ -42,11 +42,11 @@ func (k *killable) OutboxClaim(ctx context.Context, now time.Time, limit int, le
 }
 
 func (k *killable) OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
-	every time.Duration, bucket string, limit int, window time.Duration) (time.Duration, bool, error) {
+	gate datosbot.PostGate) (time.Duration, bool, error) {
 	if err := k.alive(); err != nil {
 		return 0, false, err
 	}
-	return k.OutboxStore.OutboxPosting(ctx, key, token, ch, now, every, bucket, limit, window)
+	return k.OutboxStore.OutboxPosting(ctx, key, token, ch, now, gate)
 }
 
 func (k *killable) OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error) {

@@ -58,7 +58,7 @@ func (p *countingPlatform) Deliver(ctx context.Context, m datosbot.Message) erro
 // is posted once.
 func TestRunStaysUnderCountLimits(t *testing.T) {
 	pace := map[datosbot.Platform]reminders.Pace{datosbot.Telegram: {Channel: 10 * time.Millisecond,
-		Group: 50 * time.Millisecond, Platform: time.Second / 30}}
+		GroupLimit: 20, GroupWindow: time.Second, Platform: time.Second / 30}}
 	platform := &countingPlatform{total: 30, perGroup: 20, window: time.Second,
 		byChat: map[datosbot.ChannelID][]time.Time{}, got: map[string]int{}}
 	var msgs []datosbot.Message

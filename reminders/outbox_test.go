@@ -346,9 +346,9 @@ type slowPosting struct {
 }
 
 func (s slowPosting) OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
-	every time.Duration, bucket string, limit int, window time.Duration) (time.Duration, bool, error) {
+	gate datosbot.PostGate) (time.Duration, bool, error) {
 	time.Sleep(s.delay[key])
-	return s.OutboxStore.OutboxPosting(ctx, key, token, ch, time.Now(), every, bucket, limit, window)
+	return s.OutboxStore.OutboxPosting(ctx, key, token, ch, time.Now(), gate)
 }
 
 // runUntil runs ob on the real clock until done reports true, then stops

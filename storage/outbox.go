@@ -181,22 +181,26 @@ func newToken() string {
 // OutboxClaim gives are planned; a post may start late (a slow timer, a
 // busy Redis) and the platform counts it when it arrives, so this gate
 // measures from the instants posts really start, across replicas: when
-// the post would come less than every after the channel's last one, or
-// make more than bucketLimit starts of bucket ("" for none) within
-// bucketWindow, it returns how long to wait and
-// starts nothing. Otherwise it marks the post as started: if the lease of
-// a message so marked expires before OutboxSent, the platform may have
-// accepted it. It returns held false, doing nothing, when token no longer
-// holds the message (its lease expired and it went back to the queue):
-// the caller must not post it.
+// the post would come less than gate.Every after the channel's last one,
+// make more than gate.BucketLimit starts of gate.Bucket within
+// gate.BucketWindow, or more than gate.ChatLimit posts into the channel
+// within gate.ChatWindow, it returns how long to wait and starts nothing.
+// Otherwise it marks the post as started: if the lease of a message so
+// marked expires before OutboxSent, the platform may have accepted it. It
+// returns held false, doing nothing, when token no longer holds the
+// message (its lease expired and it went back to the queue): the caller
+// must not post it.
 //
+// A post is counted from its start until its outcome is recorded (or its
+// lease is found expired): the platform counted it somewhere in between.
 // Every bucket's members are dropped after the window of the post that
 // starts, so the buckets must share one window (the outbox gives every
-// platform-wide limit a window of about one second).
+// platform-wide limit a window of about one second); each channel keeps
+// its own count.
 func (s *Store) OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
-	every time.Duration, bucket string, bucketLimit int, bucketWindow time.Duration) (wait time.Duration, held bool, err error) {
-	n, err := postingScript.Run(ctx, s.rdb, s.outboxKeys(), key, token, micros(now), string(ch), ceilMicros(every),
-		bucket, bucketLimit, ceilMicros(bucketWindow)).Int64()
+	gate datosbot.PostGate) (wait time.Duration, held bool, err error) {
+	n, err := postingScript.Run(ctx, s.rdb, s.outboxKeys(), key, token, micros(now), string(ch), ceilMicros(gate.Every),
+		gate.Bucket, gate.BucketLimit, ceilMicros(gate.BucketWindow), gate.ChatLimit, ceilMicros(gate.ChatWindow)).Int64()
 	if err != nil {
 		return 0, false, s.wrap(err)
 	}

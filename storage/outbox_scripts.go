@@ -58,17 +58,30 @@ local function order_unlink(k, now)
   if tonumber(redis.call('HGET', KEYS[10], 'h:' .. ch) or '0') == t then order_serve(ch, t + 1, now) end
   return ch
 end
--- starts_done rescores the bucket entry of message k's post (see
--- postingScript) with now, the instant its outcome is recorded: the
--- platform counted the post somewhere between its start and now, and
--- counting it until now keeps a post whose request was slow from letting
--- the next ones arrive too close after it.
-local function starts_done(k, now)
+-- starts_done rescores the counts of message k's post (see postingScript)
+-- with now, the instant its outcome is recorded or its lease was found
+-- expired: the platform counted the post somewhere between its start and
+-- now, and counting it until now keeps a post whose request was slow from
+-- letting the next ones arrive too close after it. The counts are its
+-- bucket's entry and, when its channel ch keeps a count of its own, the
+-- channel's ("w:<ch>" in the pace hash).
+local function starts_done(k, now, ch)
   local p = redis.call('HGET', KEYS[5], k)
   if not p then return end
   local i = string.find(p, ' ', 1, true)
-  if not i or i == #p then return end
-  redis.call('ZADD', KEYS[11], now, string.sub(p, i + 1) .. ' ' .. k .. ' ' .. string.sub(p, 1, i - 1))
+  if not i then return end
+  local start = string.sub(p, 1, i - 1)
+  if i < #p then redis.call('ZADD', KEYS[11], now, string.sub(p, i + 1) .. ' ' .. k .. ' ' .. start) end
+  if not ch then return end
+  local wf = 'w:' .. ch
+  local log = redis.call('HGET', KEYS[7], wf)
+  if not log then return end
+  local out, moved = {}, false
+  for t in string.gmatch(log, '%S+') do
+    if not moved and t == start then t, moved = now, true end
+    out[#out+1] = t
+  end
+  redis.call('HSET', KEYS[7], wf, table.concat(out, ' '))
 end
 -- mark_unsure records, when message k's post has started (KEYS[5]), that
 -- the platform may have accepted it: KEYS[12] keeps the start of the
@@ -125,6 +138,7 @@ for _, k in ipairs(expired) do
   redis.call('ZREM', KEYS[2], k)
   redis.call('HDEL', KEYS[4], k)
   mark_unsure(k)
+  starts_done(k, ARGV[1], (order_place(k)))
   redis.call('HDEL', KEYS[5], k)
   if redis.call('HEXISTS', KEYS[3], k) == 1 and redis.call('HEXISTS', KEYS[6], k) == 0 then
     redis.call('ZADD', KEYS[1], ARGV[1], k)
@@ -204,7 +218,7 @@ return out
 // "sent". It returns 0 when the key had already been recorded: a repeat.
 var sentScript = redis.NewScript(orderLua + `
 local k = ARGV[1]
-starts_done(k, ARGV[4])
+starts_done(k, ARGV[4], ARGV[3])
 local sf = 's:' .. ARGV[3]
 if redis.call('HEXISTS', KEYS[7], sf) == 1 then redis.call('HSET', KEYS[7], sf, ARGV[4]) end
 redis.call('ZREM', KEYS[1], k)
@@ -256,7 +270,7 @@ return 1
 var failScript = redis.NewScript(orderLua + `
 local k = ARGV[1]
 if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return 0 end
-starts_done(k, ARGV[6])
+starts_done(k, ARGV[6], ARGV[4])
 redis.call('ZREM', KEYS[2], k)
 redis.call('HDEL', KEYS[3], k)
 order_unlink(k, ARGV[6])
@@ -295,14 +309,18 @@ return 1
 // claim still holds it and the post fits the limits counted at the
 // instants posts actually start, across replicas: the channel's spacing
 // after its last post ("s:<channel>" in the pace hash: its start, then the
-// instant it was recorded as sent) and at most a bucket's limit of posts
+// instant it was recorded as sent), at most a bucket's limit of posts
 // within its window (KEYS[11], members "<bucket> <key> <µs>", scored by
-// the start and, once the post is recorded, by its end: see starts_done).
-// When it fits, it records the start and marks the post as started
-// ("<µs> <bucket>" in KEYS[5]). ARGV: key, token, now µs, channel, channel
-// spacing µs, bucket ("" for none), bucket limit, bucket window µs.
-// Returns -1 when the claim does not hold, 0 when started, else the µs to
-// wait.
+// the start and, once the post is recorded, by its end: see starts_done)
+// and at most the channel's own limit within its window ("w:<channel>" in
+// the pace hash: the starts, or ends once recorded, of its posts in the
+// window, in µs). When it fits, it records the start and marks the post as
+// started ("<µs> <bucket>" in KEYS[5]). The start is kept as the string
+// the caller sent: a Lua number of 16 digits would be written rounded.
+// ARGV: key, token, now µs, channel, channel spacing µs, bucket ("" for
+// none), bucket limit, bucket window µs, channel limit (0 for none),
+// channel window µs. Returns -1 when the claim does not hold, 0 when
+// started, else the µs to wait.
 var postingScript = redis.NewScript(`
 local k, now = ARGV[1], tonumber(ARGV[3])
 if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return -1 end
@@ -326,14 +344,34 @@ if b ~= '' and limit > 0 then
   end
   if n >= limit and oldest + window - now + 1 > wait then wait = oldest + window - now + 1 end
 end
+local wf, climit, cwindow = 'w:' .. ARGV[4], tonumber(ARGV[9]), tonumber(ARGV[10])
+local kept = {}
+if climit > 0 then
+  local live = {}
+  for t in string.gmatch(redis.call('HGET', KEYS[7], wf) or '', '%S+') do
+    if tonumber(t) > now - cwindow then
+      kept[#kept+1] = t
+      live[#live+1] = tonumber(t)
+    end
+  end
+  if #live >= climit then
+    table.sort(live)
+    local w = live[#live - climit + 1] + cwindow - now + 1
+    if w > wait then wait = w end
+  end
+end
 if wait > 0 then return wait end
 if every > 0 then
-  redis.call('HSET', KEYS[7], sf, now)
+  redis.call('HSET', KEYS[7], sf, ARGV[3])
   local cf = 'c:' .. ARGV[4]
   if tonumber(redis.call('HGET', KEYS[7], cf) or '0') < now + every then redis.call('HSET', KEYS[7], cf, now + every) end
 end
-if b ~= '' and limit > 0 then redis.call('ZADD', KEYS[11], now, b .. ' ' .. k .. ' ' .. now) end
-redis.call('HSET', KEYS[5], k, now .. ' ' .. b)
+if climit > 0 then
+  kept[#kept+1] = ARGV[3]
+  redis.call('HSET', KEYS[7], wf, table.concat(kept, ' '))
+end
+if b ~= '' and limit > 0 then redis.call('ZADD', KEYS[11], ARGV[3], b .. ' ' .. k .. ' ' .. ARGV[3]) end
+redis.call('HSET', KEYS[5], k, ARGV[3] .. ' ' .. b)
 return 0
 `)
 

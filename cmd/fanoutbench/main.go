@@ -208,7 +208,7 @@ func fanOut(ctx context.Context, url string, tgChats, slackChs, perSlack int, sc
 	ob := reminders.NewOutbox(reminders.OutboxConfig{Store: store, Sender: platform, Batch: 200, Concurrency: 64,
 		Pace: map[datosbot.Platform]reminders.Pace{
 			datosbot.Slack:    {Channel: sc(time.Second)},
-			datosbot.Telegram: {Channel: sc(time.Second), Group: sc(3 * time.Second), Platform: sc(time.Second / 30), PlatformWindow: sc(time.Second)},
+			datosbot.Telegram: {Channel: sc(time.Second), GroupLimit: 20, GroupWindow: sc(time.Minute), Platform: sc(time.Second / 30), PlatformWindow: sc(time.Second)},
 		}})
 	start := time.Now()
 	if err := ob.Post(ctx, msgs...); err != nil {
