@@ -167,3 +167,54 @@ func TestSlowGroupPostCountsUntilItsEnd(t *testing.T) {
 		t.Errorf("the 21st post arrived %s after the first, inside the group's minute", took)
 	}
 }
+
+// TestKilledPostThatArrivedStillCounts: a worker begins the post of a
+// group's first message, the platform gets it 3 s later, and the worker
+// is killed before recording it. Its claim expires and another replica
+// posts the message again (Telegram cannot be asked: the one repeat a kill
+// may cost) and the next 19. The dead post still counts in the group's
+// minute, from when its worker was surely dead rather than from when it
+// began, so the 21st post into the group waits for a minute after the
+// first arrival and draws no 429.
+func TestKilledPostThatArrivedStillCounts(t *testing.T) {
+	c := fakeclock.New(at("2026-12-14T09:00"))
+	msgs := groupMessages(20)
+	platform := &groupPlatform{clock: c, slow: map[string]time.Duration{msgs[0].Key: 3 * time.Second}}
+	e := newEnv(t, c)
+	survivor := reminders.NewOutbox(reminders.OutboxConfig{Store: e.ts.Store, Sender: platform, Now: c.Now})
+	if err := survivor.Post(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	doomed := &killable{OutboxStore: e.ts.Reopen(t, c.Now).Store}
+	begun, answer := make(chan struct{}), make(chan struct{})
+	hung := &sender{clock: c, fail: func(_ int, m datosbot.Message) error {
+		platform.Deliver(context.Background(), m) // it arrives; then the process dies
+		close(begun)
+		<-answer
+		return nil
+	}}
+	worker := reminders.NewOutbox(reminders.OutboxConfig{Store: doomed, Sender: hung, Now: c.Now})
+	finished := make(chan struct{})
+	go func() { defer close(finished); worker.DeliverOnce(context.Background()) }()
+	select {
+	case <-begun:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the doomed worker never began a post")
+	}
+	doomed.dead.Store(true)
+	defer func() { close(answer); <-finished }()
+
+	drainGroup(t, c, survivor, platform, len(msgs)+1)
+	platform.mu.Lock()
+	defer platform.mu.Unlock()
+	if platform.refused != 0 {
+		t.Errorf("the platform answered %d 429s, want none", platform.refused)
+	}
+	want := []string{msgs[0].Key}
+	for _, m := range msgs {
+		want = append(want, m.Key)
+	}
+	if !slices.Equal(platform.keys, want) {
+		t.Errorf("the group got %v, want the first message twice (the dead post and its repeat) and then the rest in order", platform.keys)
+	}
+}

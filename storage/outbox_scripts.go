@@ -58,21 +58,20 @@ local function order_unlink(k, now)
   if tonumber(redis.call('HGET', KEYS[10], 'h:' .. ch) or '0') == t then order_serve(ch, t + 1, now) end
   return ch
 end
--- starts_done rescores the counts of message k's post (see postingScript)
--- with now, the instant its outcome is recorded or its lease was found
--- expired: the platform counted the post somewhere between its start and
--- now, and counting it until now keeps a post whose request was slow from
--- letting the next ones arrive too close after it. The counts are its
--- bucket's entry and, when its channel ch keeps a count of its own, the
--- channel's ("w:<ch>" in the pace hash).
-local function starts_done(k, now, ch)
+-- post_start returns the start of message k's post (see postingScript)
+-- and its bucket, or nil when its post has not started.
+local function post_start(k)
   local p = redis.call('HGET', KEYS[5], k)
-  if not p then return end
+  if not p then return nil end
   local i = string.find(p, ' ', 1, true)
-  if not i then return end
-  local start = string.sub(p, 1, i - 1)
-  if i < #p then redis.call('ZADD', KEYS[11], now, string.sub(p, i + 1) .. ' ' .. k .. ' ' .. start) end
-  if not ch then return end
+  if not i then return nil end
+  return string.sub(p, 1, i - 1), string.sub(p, i + 1)
+end
+-- chat_done moves the start of message k's post in its channel ch's own
+-- count ("w:<ch>" in the pace hash, when ch keeps one) to now.
+local function chat_done(k, now, ch)
+  local start = post_start(k)
+  if not start or not ch then return end
   local wf = 'w:' .. ch
   local log = redis.call('HGET', KEYS[7], wf)
   if not log then return end
@@ -82,6 +81,18 @@ local function starts_done(k, now, ch)
     out[#out+1] = t
   end
   redis.call('HSET', KEYS[7], wf, table.concat(out, ' '))
+end
+-- starts_done rescores the counts of message k's post (see postingScript)
+-- with now, the instant its outcome is recorded: the platform counted the
+-- post somewhere between its start and now, and counting it until now
+-- keeps a post whose request was slow from letting the next ones arrive
+-- too close after it. The counts are its bucket's entry and its channel
+-- ch's own (chat_done).
+local function starts_done(k, now, ch)
+  local start, b = post_start(k)
+  if not start then return end
+  if b ~= '' then redis.call('ZADD', KEYS[11], now, b .. ' ' .. k .. ' ' .. start) end
+  chat_done(k, now, ch)
 end
 -- mark_unsure records, when message k's post has started (KEYS[5]), that
 -- the platform may have accepted it: KEYS[12] keeps the start of the
@@ -130,7 +141,10 @@ return added
 `)
 
 // peekScript returns expired leases to the queue (a message whose post
-// had started is marked unsure: its platform may have it), then lists up
+// had started is marked unsure: its platform may have it, and its
+// channel's own count keeps it until now, when its worker is surely dead;
+// the platform-wide bucket, a second long, is left alone: the post, if it
+// arrived at all, arrived a lease ago), then lists up
 // to ARGV[2] due keys with their records. ARGV: now µs, count.
 var peekScript = redis.NewScript(orderLua + `
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
@@ -138,7 +152,7 @@ for _, k in ipairs(expired) do
   redis.call('ZREM', KEYS[2], k)
   redis.call('HDEL', KEYS[4], k)
   mark_unsure(k)
-  starts_done(k, ARGV[1], (order_place(k)))
+  chat_done(k, ARGV[1], (order_place(k)))
   redis.call('HDEL', KEYS[5], k)
   if redis.call('HEXISTS', KEYS[3], k) == 1 and redis.call('HEXISTS', KEYS[6], k) == 0 then
     redis.call('ZADD', KEYS[1], ARGV[1], k)
