@@ -39,16 +39,18 @@ const (
 	OccurrenceDone    OccurrenceClaim = "done"    // its messages were enqueued already
 )
 
-// PostGate is what the store checks, across replicas, at the instant a
-// post starts (storage.Store.OutboxPosting): the limits a platform counts
-// when posts arrive.
-type PostGate struct {
+// PostPace is how fast posts into one channel may go: the limits a
+// platform counts when posts arrive. storage.Store.OutboxClaim plans each
+// post's slot with it and OutboxPosting checks it, across replicas, at the
+// instant the post starts.
+type PostPace struct {
 	// Every is the least time since the channel's last post. Zero: none.
 	Every time.Duration
 	// Bucket names a limit shared by many channels (a platform-wide one),
-	// "" for none: at most BucketLimit posts of its channels start within
-	// any BucketWindow.
+	// "" for none: slots are planned BucketEvery apart, and at most
+	// BucketLimit posts of its channels start within any BucketWindow.
 	Bucket       string
+	BucketEvery  time.Duration
 	BucketLimit  int
 	BucketWindow time.Duration
 	// ChatLimit, when not zero, is the most posts into the channel itself

@@ -45,10 +45,10 @@ type Sender interface {
 type OutboxStore interface {
 	OutboxEnqueue(ctx context.Context, at time.Time, msgs []datosbot.Message) (int, error)
 	OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
-		pace func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration),
+		pace func(ch datosbot.ChannelID) datosbot.PostPace,
 		claimed func(m datosbot.Message, token string, attempts int, slot, unsure time.Time)) (time.Time, error)
 	OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
-		gate datosbot.PostGate) (wait time.Duration, held bool, err error)
+		pace datosbot.PostPace) (wait time.Duration, held bool, err error)
 	OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error)
 	OutboxSent(ctx context.Context, key string, ch datosbot.ChannelID, now time.Time, counters ...datosbot.OutboxCounter) (bool, error)
 	OutboxRequeue(ctx context.Context, m datosbot.Message, token string, attempts int, at time.Time, maybePosted bool, counters ...datosbot.OutboxCounter) (bool, error)
@@ -314,21 +314,41 @@ func (o *Outbox) nudge() {
 	}
 }
 
-// paceOf returns how channel ch is paced, PaceMargin included: the least
-// time between two posts into ch, and the bucket of its platform-wide
-// limit ("" for none) with the least time between two posts in it
-// (PlatformMargin included).
-func (o *Outbox) paceOf(ch datosbot.ChannelID) (time.Duration, string, time.Duration) {
+// paceOf returns how channel ch is paced: the least time between two
+// posts into ch (PaceMargin included); the bucket of its platform-wide
+// limit ("" for none), with the least time between two posts planned in
+// it (PlatformMargin included) and the most posts it may have within its
+// window; and, for a group chat, the group's own count (Pace.GroupLimit).
+// A spacing of Pace.Platform under a PlatformWindow becomes a count in it
+// (Telegram's 1s/30: 30 in any second), which lets a post that started
+// late be followed at once by the next without ever exceeding the
+// platform's count. The counts need no margin: the store counts each post
+// from its start until its outcome is recorded, which covers the instant
+// the platform counted it.
+func (o *Outbox) paceOf(ch datosbot.ChannelID) datosbot.PostPace {
 	p := o.pace[ch.Platform()]
 	every := p.Channel
 	if p.Group > 0 && isGroup(ch) {
 		every = p.Group
 	}
-	bucket := ""
+	pp := datosbot.PostPace{Every: widen(every)}
 	if p.Platform > 0 {
-		bucket = string(ch.Platform())
+		pp.Bucket = string(ch.Platform())
+		pp.BucketEvery = p.Platform + time.Duration(float64(p.Platform)*PlatformMargin)
+		w := p.PlatformWindow
+		if w <= 0 {
+			w = max(time.Second, p.Platform)
+		}
+		pp.BucketLimit = max(1, int(w/p.Platform))
+		pp.BucketWindow = time.Duration(pp.BucketLimit) * p.Platform
 	}
-	return widen(every), bucket, p.Platform + time.Duration(float64(p.Platform)*PlatformMargin)
+	if p.GroupLimit > 0 && isGroup(ch) {
+		pp.ChatLimit, pp.ChatWindow = p.GroupLimit, p.GroupWindow
+		if pp.ChatWindow <= 0 {
+			pp.ChatWindow = time.Minute
+		}
+	}
+	return pp
 }
 
 // isGroup reports whether ch is a group chat: a Telegram chat id below
@@ -577,37 +597,6 @@ func (o *Outbox) waitSlot(ctx context.Context, c claimed) error {
 	}
 }
 
-// gateOf returns what the store checks when a post into ch starts (see
-// start): the least time since the channel's last start, PaceMargin
-// included; the bucket of its platform-wide limit with the most posts it
-// may have within its window; and, for a group chat, the group's own
-// count (Pace.GroupLimit). A spacing of Pace.Platform under a
-// PlatformWindow becomes a count in it (Telegram's 1s/30: 30 in any
-// second), which lets a post that started late be followed at once by the
-// next without ever exceeding the platform's count. The counts need no
-// margin: the store counts each post from its start until its outcome is
-// recorded, which covers the instant the platform counted it.
-func (o *Outbox) gateOf(ch datosbot.ChannelID) datosbot.PostGate {
-	var g datosbot.PostGate
-	g.Every, g.Bucket, _ = o.paceOf(ch)
-	p := o.pace[ch.Platform()]
-	if g.Bucket != "" && p.Platform > 0 {
-		w := p.PlatformWindow
-		if w <= 0 {
-			w = max(time.Second, p.Platform)
-		}
-		g.BucketLimit = max(1, int(w/p.Platform))
-		g.BucketWindow = time.Duration(g.BucketLimit) * p.Platform
-	}
-	if p.GroupLimit > 0 && isGroup(ch) {
-		g.ChatLimit, g.ChatWindow = p.GroupLimit, p.GroupWindow
-		if g.ChatWindow <= 0 {
-			g.ChatWindow = time.Minute
-		}
-	}
-	return g
-}
-
 // start begins the post of c, checking in the store the limits counted at
 // the instants posts really start, across replicas (see
 // storage.Store.OutboxPosting): a planned slot is only the earliest
@@ -617,10 +606,10 @@ func (o *Outbox) gateOf(ch datosbot.ChannelID) datosbot.PostGate {
 // puts c back in the queue for then. It reports whether the post started;
 // an error means it did not, and the lease returns c to the queue.
 func (o *Outbox) start(ctx, hctx context.Context, c claimed, wait bool) (bool, error) {
-	gate := o.gateOf(c.m.Channel)
+	pace := o.paceOf(c.m.Channel)
 	for {
 		now := o.now()
-		d, held, err := o.store.OutboxPosting(hctx, c.m.Key, c.token, c.m.Channel, now, gate)
+		d, held, err := o.store.OutboxPosting(hctx, c.m.Key, c.token, c.m.Channel, now, pace)
 		if err != nil {
 			return false, err
 		}
@@ -710,7 +699,7 @@ func (o *Outbox) handle(ctx context.Context, c claimed, wait bool) error {
 		}
 		bucket := ""
 		if p := o.pace[platform]; p.PausePlatform {
-			_, bucket, _ = o.paceOf(c.m.Channel)
+			bucket = o.paceOf(c.m.Channel).Bucket
 			if bucket == "" {
 				bucket = string(platform)
 			}

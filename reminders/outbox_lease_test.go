@@ -33,7 +33,7 @@ func (k *killable) alive() error {
 }
 
 func (k *killable) OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
-	pace func(ch datosbot.ChannelID) (time.Duration, string, time.Duration),
+	pace func(ch datosbot.ChannelID) datosbot.PostPace,
 	claimed func(m datosbot.Message, token string, attempts int, slot, unsure time.Time)) (time.Time, error) {
 	if err := k.alive(); err != nil {
 		return time.Time{}, err
@@ -42,11 +42,11 @@ func (k *killable) OutboxClaim(ctx context.Context, now time.Time, limit int, le
 }
 
 func (k *killable) OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
-	gate datosbot.PostGate) (time.Duration, bool, error) {
+	pace datosbot.PostPace) (time.Duration, bool, error) {
 	if err := k.alive(); err != nil {
 		return 0, false, err
 	}
-	return k.OutboxStore.OutboxPosting(ctx, key, token, ch, now, gate)
+	return k.OutboxStore.OutboxPosting(ctx, key, token, ch, now, pace)
 }
 
 func (k *killable) OutboxExtend(ctx context.Context, until time.Time, claims map[string]string) (int, error) {

@@ -346,9 +346,9 @@ type slowPosting struct {
 }
 
 func (s slowPosting) OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
-	gate datosbot.PostGate) (time.Duration, bool, error) {
+	pace datosbot.PostPace) (time.Duration, bool, error) {
 	time.Sleep(s.delay[key])
-	return s.OutboxStore.OutboxPosting(ctx, key, token, ch, time.Now(), gate)
+	return s.OutboxStore.OutboxPosting(ctx, key, token, ch, time.Now(), pace)
 }
 
 // runUntil runs ob on the real clock until done reports true, then stops

@@ -84,16 +84,12 @@ func (s *Store) OutboxEnqueue(ctx context.Context, at time.Time, msgs []datosbot
 	return added, nil
 }
 
-// OutboxPace is how OutboxClaim paces one channel: at least Every between
-// two posts into it, and at least BucketEvery between two posts of any
-// channel sharing Bucket (a platform-wide limit; "" for none).
-type OutboxPace = func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration)
-
 // OutboxClaim claims up to limit due messages for one worker. It first
 // returns to the queue the messages whose lease ended (a worker crashed or
 // stalled). A claimed message gets a slot: the instant it may be posted,
-// no later than now+horizon, given the pacing of its channel and bucket;
-// its lease runs until slot+lease. claimed is called for each, with the
+// no later than now+horizon, given the pacing of its channel and bucket
+// (pace: Every, BucketEvery, and ChatLimit in ChatWindow counted as
+// OutboxPosting does); its lease runs until slot+lease. claimed is called for each, with the
 // claim's token, the transient attempts so far and, when an earlier post
 // of it may have been accepted by the platform (its lease expired after
 // the post started, or the post timed out), the instant that post
@@ -105,7 +101,7 @@ type OutboxPace = func(ch datosbot.ChannelID) (every time.Duration, bucket strin
 // rescheduled to when it may be claimed, so one slow channel never hides
 // the messages of others.
 func (s *Store) OutboxClaim(ctx context.Context, now time.Time, limit int, lease, horizon time.Duration,
-	pace func(ch datosbot.ChannelID) (every time.Duration, bucket string, bucketEvery time.Duration),
+	pace func(ch datosbot.ChannelID) datosbot.PostPace,
 	claimed func(m datosbot.Message, token string, attempts int, slot, unsure time.Time)) (time.Time, error) {
 	if limit < 1 {
 		limit = 1
@@ -127,12 +123,13 @@ func (s *Store) OutboxClaim(ctx context.Context, now time.Time, limit int, lease
 			continue
 		}
 		records[k] = rec
-		every, bucket, bucketEvery := pace(rec.Message.Channel)
+		pp := pace(rec.Message.Channel)
 		bf := ""
-		if bucket != "" {
-			bf = "b:" + bucket
+		if pp.Bucket != "" {
+			bf = "b:" + pp.Bucket
 		}
-		args = append(args, k, "c:"+string(rec.Message.Channel), ceilMicros(every), bf, ceilMicros(bucketEvery))
+		args = append(args, k, string(rec.Message.Channel), ceilMicros(pp.Every), bf, ceilMicros(pp.BucketEvery),
+			pp.ChatLimit, ceilMicros(pp.ChatWindow))
 	}
 	if len(orphans) > 0 {
 		if err := dropScript.Run(ctx, s.rdb, keys, append([]any{micros(now)}, anys(orphans)...)...).Err(); err != nil {
@@ -181,10 +178,10 @@ func newToken() string {
 // OutboxClaim gives are planned; a post may start late (a slow timer, a
 // busy Redis) and the platform counts it when it arrives, so this gate
 // measures from the instants posts really start, across replicas: when
-// the post would come less than gate.Every after the channel's last one,
-// make more than gate.BucketLimit starts of gate.Bucket within
-// gate.BucketWindow, or more than gate.ChatLimit posts into the channel
-// within gate.ChatWindow, it returns how long to wait and starts nothing.
+// the post would come less than pace.Every after the channel's last one,
+// make more than pace.BucketLimit starts of pace.Bucket within
+// pace.BucketWindow, or more than pace.ChatLimit posts into the channel
+// within pace.ChatWindow, it returns how long to wait and starts nothing.
 // Otherwise it marks the post as started: if the lease of a message so
 // marked expires before OutboxSent, the platform may have accepted it. It
 // returns held false, doing nothing, when token no longer holds the
@@ -198,9 +195,9 @@ func newToken() string {
 // platform-wide limit a window of about one second); each channel keeps
 // its own count.
 func (s *Store) OutboxPosting(ctx context.Context, key, token string, ch datosbot.ChannelID, now time.Time,
-	gate datosbot.PostGate) (wait time.Duration, held bool, err error) {
-	n, err := postingScript.Run(ctx, s.rdb, s.outboxKeys(), key, token, micros(now), string(ch), ceilMicros(gate.Every),
-		gate.Bucket, gate.BucketLimit, ceilMicros(gate.BucketWindow), gate.ChatLimit, ceilMicros(gate.ChatWindow)).Int64()
+	pace datosbot.PostPace) (wait time.Duration, held bool, err error) {
+	n, err := postingScript.Run(ctx, s.rdb, s.outboxKeys(), key, token, micros(now), string(ch), ceilMicros(pace.Every),
+		pace.Bucket, pace.BucketLimit, ceilMicros(pace.BucketWindow), pace.ChatLimit, ceilMicros(pace.ChatWindow)).Int64()
 	if err != nil {
 		return 0, false, s.wrap(err)
 	}

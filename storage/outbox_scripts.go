@@ -12,8 +12,9 @@ import (
 // order of outboxKeys: due, inflight, msg, claim, posting, done, pace,
 // failures, counters, order, starts, unsure.
 
-// orderLua holds the functions of the scripts that keep each channel's
-// order, in the fields of outboxOrderKey.
+// orderLua holds the functions the scripts share: those that keep each
+// channel's order (in the fields of outboxOrderKey), mark a post unsure,
+// and keep the counts posts are paced by.
 const orderLua = `
 -- order_place returns the channel and ticket of message k, or nil.
 local function order_place(k)
@@ -81,6 +82,29 @@ local function chat_done(k, now, ch)
     out[#out+1] = t
   end
   redis.call('HSET', KEYS[7], wf, table.concat(out, ' '))
+end
+-- chat_live returns the entries of channel ch's own count ("w:<ch>" in
+-- the pace hash: the starts, or ends once recorded, of its posts, µs)
+-- still within window of now, as the strings stored and as numbers.
+local function chat_live(ch, now, window)
+  local kept, live = {}, {}
+  for t in string.gmatch(redis.call('HGET', KEYS[7], 'w:' .. ch) or '', '%S+') do
+    if tonumber(t) > now - window then
+      kept[#kept+1] = t
+      live[#live+1] = tonumber(t)
+    end
+  end
+  return kept, live
+end
+-- chat_free returns the instant from which channel ch may have one more
+-- post under its own limit of climit posts within any cwindow µs (0 when
+-- it may now, or keeps no count).
+local function chat_free(ch, now, climit, cwindow)
+  if climit <= 0 then return 0 end
+  local _, live = chat_live(ch, now, cwindow)
+  if #live < climit then return 0 end
+  table.sort(live)
+  return live[#live - climit + 1] + cwindow + 1
 end
 -- starts_done rescores the counts of message k's post (see postingScript)
 -- with now, the instant its outcome is recorded: the platform counted the
@@ -171,12 +195,15 @@ return out
 // claimScript claims candidates that are still due and served by their
 // channel (a later one is parked until lease from now, see the top of
 // this file), pacing them: a message's slot is the latest of now, its
-// channel's next free instant and its bucket's; when the slot is within
+// channel's next free instant ("c:<channel>" in the pace hash), the
+// instant its channel's own count lets one more post start (see
+// chat_free) and its bucket's next free instant; when the slot is within
 // the horizon the message moves in flight (lease from its slot) and the
 // channel and bucket advance, else it is rescheduled to when it could be
-// claimed, so it stops hiding other channels' messages. ARGV: now µs,
-// lease µs, horizon µs, token, limit, then per candidate: key, channel
-// field, channel spacing µs, bucket field ("" for none), bucket spacing
+// claimed, so it stops hiding other channels' messages and takes no slot
+// it cannot use. ARGV: now µs, lease µs, horizon µs, token, limit, then
+// per candidate: key, channel, channel spacing µs, bucket field ("" for
+// none), bucket spacing µs, channel limit (0 for none), channel window
 // µs. Returns the earliest due score (-1 when nothing is queued) followed
 // by key, slot, unsure triples (unsure: see mark_unsure, 0 for none).
 var claimScript = redis.NewScript(orderLua + `
@@ -186,9 +213,10 @@ local horizon = tonumber(ARGV[3])
 local limit = tonumber(ARGV[5])
 local out = {}
 local n = 0
-for i = 6, #ARGV, 5 do
+for i = 6, #ARGV, 7 do
   if n >= limit then break end
-  local k, cf, ce, bf, be = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), ARGV[i+3], tonumber(ARGV[i+4])
+  local k, ch, ce, bf, be = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), ARGV[i+3], tonumber(ARGV[i+4])
+  local cf = 'c:' .. ch
   local score = redis.call('ZSCORE', KEYS[1], k)
   if score and tonumber(score) <= now then
     if order_waits(k, now) then
@@ -197,6 +225,8 @@ for i = 6, #ARGV, 5 do
       local slot = now
       local cn = tonumber(redis.call('HGET', KEYS[7], cf) or '0')
       if cn > slot then slot = cn end
+      local free = chat_free(ch, now, tonumber(ARGV[i+5]), tonumber(ARGV[i+6]))
+      if free > slot then slot = free end
       if bf ~= '' then
         local bn = tonumber(redis.call('HGET', KEYS[7], bf) or '0')
         if bn > slot then slot = bn end
@@ -335,7 +365,7 @@ return 1
 // none), bucket limit, bucket window µs, channel limit (0 for none),
 // channel window µs. Returns -1 when the claim does not hold, 0 when
 // started, else the µs to wait.
-var postingScript = redis.NewScript(`
+var postingScript = redis.NewScript(orderLua + `
 local k, now = ARGV[1], tonumber(ARGV[3])
 if redis.call('HGET', KEYS[4], k) ~= ARGV[2] then return -1 end
 local sf, every = 's:' .. ARGV[4], tonumber(ARGV[5])
@@ -358,22 +388,9 @@ if b ~= '' and limit > 0 then
   end
   if n >= limit and oldest + window - now + 1 > wait then wait = oldest + window - now + 1 end
 end
-local wf, climit, cwindow = 'w:' .. ARGV[4], tonumber(ARGV[9]), tonumber(ARGV[10])
-local kept = {}
-if climit > 0 then
-  local live = {}
-  for t in string.gmatch(redis.call('HGET', KEYS[7], wf) or '', '%S+') do
-    if tonumber(t) > now - cwindow then
-      kept[#kept+1] = t
-      live[#live+1] = tonumber(t)
-    end
-  end
-  if #live >= climit then
-    table.sort(live)
-    local w = live[#live - climit + 1] + cwindow - now + 1
-    if w > wait then wait = w end
-  end
-end
+local climit, cwindow = tonumber(ARGV[9]), tonumber(ARGV[10])
+local free = chat_free(ARGV[4], now, climit, cwindow)
+if free - now > wait then wait = free - now end
 if wait > 0 then return wait end
 if every > 0 then
   redis.call('HSET', KEYS[7], sf, ARGV[3])
@@ -381,8 +398,9 @@ if every > 0 then
   if tonumber(redis.call('HGET', KEYS[7], cf) or '0') < now + every then redis.call('HSET', KEYS[7], cf, now + every) end
 end
 if climit > 0 then
+  local kept = chat_live(ARGV[4], now, cwindow)
   kept[#kept+1] = ARGV[3]
-  redis.call('HSET', KEYS[7], wf, table.concat(kept, ' '))
+  redis.call('HSET', KEYS[7], 'w:' .. ARGV[4], table.concat(kept, ' '))
 end
 if b ~= '' and limit > 0 then redis.call('ZADD', KEYS[11], ARGV[3], b .. ' ' .. k .. ' ' .. ARGV[3]) end
 redis.call('HSET', KEYS[5], k, ARGV[3] .. ' ' .. b)

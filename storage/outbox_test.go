@@ -11,7 +11,7 @@ import (
 	"github.com/datosbot/datosbot/storage/storagetest"
 )
 
-func noPace(datosbot.ChannelID) (time.Duration, string, time.Duration) { return 0, "", 0 }
+func noPace(datosbot.ChannelID) datosbot.PostPace { return datosbot.PostPace{} }
 
 // TestOutboxClaimIsExclusive: many workers claiming at once never get the
 // same message twice, and an expired lease returns the message.
