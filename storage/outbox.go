@@ -207,6 +207,27 @@ func (s *Store) OutboxPosting(ctx context.Context, key, token string, ch datosbo
 	return time.Duration(n) * time.Microsecond, true, nil
 }
 
+// OutboxInFlight returns the messages claimed now, by any worker (posting,
+// or waiting for their slot): message key → the claim's token, which a
+// new claim of the same message changes.
+func (s *Store) OutboxInFlight(ctx context.Context) (map[string]string, error) {
+	var keys *redis.StringSliceCmd
+	var claims *redis.MapStringStringCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		keys = p.ZRange(ctx, s.outboxInflightKey(), 0, -1)
+		claims = p.HGetAll(ctx, s.outboxClaimKey())
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	held := make(map[string]string, len(keys.Val()))
+	for _, k := range keys.Val() {
+		held[k] = claims.Val()[k]
+	}
+	return held, nil
+}
+
 // OutboxExtend renews the leases of claimed messages (key → claim token)
 // until until; it is the heartbeat of a live worker, so that a claim lasts
 // while its worker does and a dead worker's claims return to the queue

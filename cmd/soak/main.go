@@ -26,12 +26,14 @@
 //     second before) after which at least a second's worth (30) of posts
 //     into one-post groups was still to come, with how many seconds each
 //     figure measured (-per-second prints every second's count), the time
-//     from the last restart to the last post, and
-//     the outbox's counters (found in Slack's history, uncertain, repeated).
+//     from the last restart to the last post, how many messages were in
+//     flight at the kills and how long the longest of them waited for
+//     another worker (see stranded), and the outbox's counters (found in
+//     Slack's history, uncertain, repeated).
 //
 // Usage:
 //
-//	go run ./cmd/soak                   # about 80 s
+//	go run ./cmd/soak                   # about 70 s
 //	go run ./cmd/soak -kills 0          # the same fan-out without kills
 //	go run ./cmd/soak -redis redis://127.0.0.1:6379/0
 package main
@@ -169,7 +171,10 @@ func main() {
 		instants[i] = *calm + time.Duration(rng.Int64N(int64(max(*killWindow-*calm, 1))))
 	}
 	sort.Slice(instants, func(i, j int) bool { return instants[i] < instants[j] })
-	var killedAt []time.Time
+	var (
+		killedAt []time.Time
+		strands  []map[string]string // the claims in flight at each kill
+	)
 	lastRestart := began
 	for _, at := range instants {
 		time.Sleep(time.Until(began.Add(at)))
@@ -177,6 +182,11 @@ func main() {
 		procs[i].Process.Kill()
 		procs[i].Wait()
 		killedAt = append(killedAt, time.Now())
+		held, err := store.OutboxInFlight(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		strands = append(strands, held)
 		start(i)
 		lastRestart = time.Now()
 	}
@@ -189,7 +199,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	report(os.Stdout, fake, st, reportInfo{began: began, lastRestart: lastRestart, kills: killedAt, replicas: *replicas,
+	report(os.Stdout, fake, st, reportInfo{began: began, lastRestart: lastRestart, kills: killedAt, strands: strands, replicas: *replicas,
 		tgChats: *tgChats, tgBusy: *tgBusy, tgBusyPost: *tgBusyPost, slackChs: *slackChs, slackPost: *slackPosts, seed: *seed, seconds: seconds})
 }
 
@@ -288,6 +298,7 @@ type platforms struct {
 	times    map[datosbot.Platform][]time.Time // accepted posts
 	limited  map[datosbot.Platform]int
 	perChat  map[string][]time.Time // accepted posts per chat or channel
+	first    map[string]time.Time   // each message's first accepted post
 	single   map[string]bool        // the Telegram groups with one post ("tg"+chat id)
 	bulkEnd  time.Time              // the last post into a group of single
 	singles  []time.Time            // the posts into the groups of a single post
@@ -299,7 +310,7 @@ type platforms struct {
 func newPlatforms() *platforms {
 	p := &platforms{expected: map[datosbot.Platform]map[string]bool{}, accepted: map[datosbot.Platform]map[string]int{},
 		times: map[datosbot.Platform][]time.Time{}, limited: map[datosbot.Platform]int{}, perChat: map[string][]time.Time{},
-		history: map[string][]map[string]any{}, single: map[string]bool{}}
+		history: map[string][]map[string]any{}, single: map[string]bool{}, first: map[string]time.Time{}}
 	for _, pl := range []datosbot.Platform{datosbot.Slack, datosbot.Telegram} {
 		p.expected[pl] = map[string]bool{}
 		p.accepted[pl] = map[string]int{}
@@ -407,6 +418,9 @@ func (p *platforms) telegram(w http.ResponseWriter, r *http.Request, method stri
 func (p *platforms) accept(pl datosbot.Platform, text string, now time.Time) {
 	if m := keyRE.FindStringSubmatch(text); m != nil {
 		p.accepted[pl][m[1]]++
+		if _, ok := p.first[m[1]]; !ok {
+			p.first[m[1]] = now
+		}
 	}
 	p.times[pl] = append(p.times[pl], now)
 }
@@ -504,6 +518,7 @@ func readParams(r *http.Request) map[string]string {
 type reportInfo struct {
 	began, lastRestart          time.Time
 	kills                       []time.Time
+	strands                     []map[string]string // per kill, the claims in flight right after it
 	replicas                    int
 	tgChats, tgBusy, tgBusyPost int
 	slackChs, slackPost         int
@@ -572,8 +587,56 @@ func report(out io.Writer, p *platforms, st reminders.Stats, info reportInfo) {
 	w.Flush()
 	fmt.Fprintf(out, "last restart %.1f s after the start; last post %.1f s after the last restart (%.1f s after the start)\n",
 		info.lastRestart.Sub(info.began).Seconds(), lastPost.Sub(info.lastRestart).Seconds(), lastPost.Sub(info.began).Seconds())
+	if len(info.kills) > 0 {
+		n, worst, which := stranded(p.first, info.kills, info.strands)
+		fmt.Fprintf(out, "in flight at the kills and not posted yet: %d messages; the longest wait for another worker %.1f s after its kill (%s)\n",
+			n, worst.Seconds(), which)
+	}
 	fmt.Fprintf(out, "outbox: sent %d, found in Slack's history %d, uncertain %d, repeated %d, recovered %d, rate-limited %d\n",
 		st.Sent, st.Found, st.Uncertain, st.Repeated, st.Recovered, st.RateLimited)
+}
+
+// stranded counts the messages in flight right after a kill (held by the
+// killed replica or by a live one) that no platform had yet, and returns
+// the longest wait of one claim of them: from the first kill after which
+// the claim was seen to the message's first post, or, when a later kill
+// found the message claimed anew, to that kill (an upper bound of when
+// another worker took it). So a message the killed replica held counts
+// until another worker posted or took it, and one taken by a replica that
+// was killed in turn counts again from that kill; which is the message
+// that waited longest. first is each key's
+// first post; strands, per kill, the claims (key → token) in flight.
+func stranded(first map[string]time.Time, kills []time.Time, strands []map[string]string) (n int, worst time.Duration, which string) {
+	type claim struct{ key, token string }
+	seen := map[claim]time.Time{} // each claim's first kill
+	messages := map[string]bool{}
+	for i, held := range strands {
+		for k, token := range held {
+			if at, ok := first[k]; ok && at.Before(kills[i]) {
+				continue // posted before the kill, not yet recorded: a possible repeat, not a wait
+			}
+			messages[k] = true
+			c := claim{k, token}
+			if _, ok := seen[c]; ok {
+				continue
+			}
+			seen[c] = kills[i]
+			for old, since := range seen { // an earlier claim of k ended by this kill at the latest
+				if old.key == k && old.token != token && since.Before(kills[i]) {
+					if d := kills[i].Sub(since); d > worst {
+						worst, which = d, k
+					}
+					delete(seen, old)
+				}
+			}
+		}
+	}
+	for c, since := range seen {
+		if at, ok := first[c.key]; ok && at.Sub(since) > worst { // never posted: counted as lost
+			worst, which = at.Sub(since), c.key
+		}
+	}
+	return len(messages), worst, which
 }
 
 func minTime(a, b time.Time) time.Time {
