@@ -194,3 +194,68 @@ func (e *env) drainOnce(t testing.TB) int {
 	}
 	return n
 }
+
+// TestKilledWorkersClaimGoesBeforeTheBacklog: in a fan-out to 300
+// one-post Telegram groups, 10 s of posts at Telegram's 30 a second, the
+// worker that claimed the first message is killed as its post begins.
+// When its lease ends, the message goes to the front of the queue and
+// keeps its place there while Telegram's pace holds it back: the
+// surviving replica posts it as soon as its lease lets it, not behind
+// the rest of the fan-out (the first message's key sorts last, so a queue
+// that fell back to the order of the keys would post it last), and every
+// message is posted once.
+func TestKilledWorkersClaimGoesBeforeTheBacklog(t *testing.T) {
+	const n = 300
+	c := fakeclock.New(at("2026-12-14T09:00"))
+	e := newEnv(t, c)
+	var msgs []datosbot.Message
+	for i := range n {
+		msgs = append(msgs, msg(fmt.Sprintf("grupo-%03d", n-i), datosbot.ChannelID(fmt.Sprintf("telegram:-100%04d", i))))
+	}
+	post(t, e, msgs[0])
+	c.Advance(time.Millisecond)
+	post(t, e, msgs[1:]...)
+
+	store := &killable{OutboxStore: e.ts.Reopen(t, c.Now).Store}
+	var stranded string
+	begun, answer, finished := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	hung := &sender{clock: c, fail: func(_ int, m datosbot.Message) error {
+		stranded = m.Key
+		close(begun)
+		<-answer
+		return nil
+	}}
+	worker := reminders.NewOutbox(reminders.OutboxConfig{Store: store, Sender: hung, Now: c.Now, Batch: 1})
+	go func() { defer close(finished); worker.DeliverOnce(context.Background()) }()
+	<-begun
+	store.dead.Store(true)
+	killed := c.Now()
+	defer func() { close(answer); <-finished }()
+	if stranded != msgs[0].Key {
+		t.Fatalf("the killed worker claimed %s, want the first message queued, %s", stranded, msgs[0].Key)
+	}
+
+	for c.Now().Sub(killed) < time.Minute && len(e.sender.deliveries()) < n {
+		// Telegram's spacing is a microsecond over a thirtieth of a
+		// second, so every other step the pace holds the whole queue back.
+		c.Advance(time.Second / 30)
+		e.drainOnce(t)
+	}
+	got := e.sender.deliveries()
+	if len(got) != n {
+		t.Fatalf("the surviving replica posted %d of %d messages", len(got), n)
+	}
+	if d := dupes(got); len(d) > 0 {
+		t.Fatalf("posted twice: %v", d)
+	}
+	const lease = 8 * time.Second // the default
+	for i, d := range got {
+		if d.Key != stranded {
+			continue
+		}
+		if wait := d.At.Sub(killed); wait > lease+time.Second || i > n/2 {
+			t.Errorf("the killed worker's message was posted %s after the kill, after %d of the %d others; want within a second of its %s lease, before the backlog",
+				wait.Round(100*time.Millisecond), i, n-1, lease)
+		}
+	}
+}

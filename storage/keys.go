@@ -207,7 +207,9 @@ func (s *Store) outboxCountersKey() string { return s.key("outbox", "counters") 
 // message queued or in flight: field "n:<channel>" → the channel's last
 // ticket given; "h:<channel>" → the ticket it serves now (only that
 // message may be claimed); "t:<channel> <ticket>" → message key; and
-// "k:<message key>" → "<channel> <ticket>". Finishing a message removes
+// "k:<message key>" → "<channel> <ticket>"; "r:<message key>" → 1 while a
+// message recovered from an expired lease waits to be claimed again (it
+// goes before the others, see peekScript). Finishing a message removes
 // its fields, and a channel's own fields go when its last message does.
 func (s *Store) outboxOrderKey() string { return s.key("outbox", "order") }
 

@@ -164,22 +164,34 @@ if total > added then redis.call('HINCRBY', KEYS[9], '` + datosbot.OutboxDuplica
 return added
 `)
 
-// peekScript returns expired leases to the queue (a message whose post
-// had started is marked unsure: its platform may have it, and its
-// channel's own count keeps it until now, when its worker is surely dead;
-// the platform-wide bucket, a second long, is left alone: the post, if it
-// arrived at all, arrived a lease ago), then lists up
-// to ARGV[2] due keys with their records. ARGV: now µs, count.
+// peekScript returns expired leases to the queue, then lists up to
+// ARGV[2] due keys with their records. A recovered message was claimed
+// before anything still queued, so it goes to the front, in the order the
+// leases ended, and is marked recovered ("r:<key>" in the order hash)
+// until it is claimed again: held back by its platform's pace, it keeps
+// its place (see claimScript) instead of waiting behind a fan-out's whole
+// backlog. A message whose post had started is marked unsure: its
+// platform may have it, and its channel's own count keeps it until now,
+// when its worker is surely dead; the platform-wide bucket, a second
+// long, is left alone: the post, if it arrived at all, arrived a lease
+// ago. ARGV: now µs, count.
 var peekScript = redis.NewScript(orderLua + `
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
-for _, k in ipairs(expired) do
+local front = tonumber(ARGV[1])
+if #expired > 0 then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  if first[2] and tonumber(first[2]) < front then front = tonumber(first[2]) end
+  front = front - #expired
+end
+for i, k in ipairs(expired) do
   redis.call('ZREM', KEYS[2], k)
   redis.call('HDEL', KEYS[4], k)
   mark_unsure(k)
   chat_done(k, ARGV[1], (order_place(k)))
   redis.call('HDEL', KEYS[5], k)
   if redis.call('HEXISTS', KEYS[3], k) == 1 and redis.call('HEXISTS', KEYS[6], k) == 0 then
-    redis.call('ZADD', KEYS[1], ARGV[1], k)
+    redis.call('ZADD', KEYS[1], front + i - 1, k)
+    redis.call('HSET', KEYS[10], 'r:' .. k, 1)
   end
   redis.call('HINCRBY', KEYS[9], '` + datosbot.OutboxRecovered + `', 1)
 end
@@ -201,7 +213,11 @@ return out
 // the horizon the message moves in flight (lease from its slot) and the
 // channel and bucket advance, else it is rescheduled to when it could be
 // claimed, so it stops hiding other channels' messages and takes no slot
-// it cannot use. ARGV: now µs, lease µs, horizon µs, token, limit, then
+// it cannot use; a recovered message (see peekScript) a microsecond
+// before the others held back until the same instant, so that it is
+// claimed first when that instant comes (with equal scores Redis orders
+// members by key, and a recovered message could wait behind the whole
+// backlog). ARGV: now µs, lease µs, horizon µs, token, limit, then
 // per candidate: key, channel, channel spacing µs, bucket field ("" for
 // none), bucket spacing µs, channel limit (0 for none), channel window
 // µs. Returns the earliest due score (-1 when nothing is queued) followed
@@ -232,13 +248,16 @@ for i = 6, #ARGV, 7 do
         if bn > slot then slot = bn end
       end
       if slot > now + horizon then
-        redis.call('ZADD', KEYS[1], slot - horizon, k)
+        local again = slot - horizon
+        if redis.call('HEXISTS', KEYS[10], 'r:' .. k) == 1 then again = again - 1 end
+        redis.call('ZADD', KEYS[1], again, k)
       else
         if ce > 0 then redis.call('HSET', KEYS[7], cf, slot + ce) end
         if bf ~= '' and be > 0 then redis.call('HSET', KEYS[7], bf, slot + be) end
         redis.call('ZREM', KEYS[1], k)
         redis.call('ZADD', KEYS[2], slot + lease, k)
         redis.call('HSET', KEYS[4], k, ARGV[4])
+        redis.call('HDEL', KEYS[10], 'r:' .. k)
         out[#out+1] = k
         out[#out+1] = slot
         out[#out+1] = tonumber(redis.call('HGET', KEYS[12], k) or '0')
@@ -271,6 +290,7 @@ redis.call('HDEL', KEYS[3], k)
 redis.call('HDEL', KEYS[4], k)
 redis.call('HDEL', KEYS[5], k)
 redis.call('HDEL', KEYS[12], k)
+redis.call('HDEL', KEYS[10], 'r:' .. k)
 redis.call('HDEL', KEYS[8], ARGV[3])
 order_unlink(k, ARGV[4])
 for i = 5, #ARGV do redis.call('HINCRBY', KEYS[9], ARGV[i], 1) end
@@ -321,6 +341,7 @@ order_unlink(k, ARGV[6])
 redis.call('HDEL', KEYS[4], k)
 redis.call('HDEL', KEYS[5], k)
 redis.call('HDEL', KEYS[12], k)
+redis.call('HDEL', KEYS[10], 'r:' .. k)
 redis.call('HSET', KEYS[6], k, ARGV[3])
 redis.call('HSET', KEYS[8], ARGV[4], ARGV[5])
 redis.call('HINCRBY', KEYS[9], '` + datosbot.OutboxFailed + `', 1)
@@ -333,6 +354,7 @@ var dropScript = redis.NewScript(orderLua + `
 for i = 2, #ARGV do
   redis.call('ZREM', KEYS[1], ARGV[i])
   redis.call('HDEL', KEYS[12], ARGV[i])
+  redis.call('HDEL', KEYS[10], 'r:' .. ARGV[i])
   order_unlink(ARGV[i], ARGV[1])
 end
 return 1

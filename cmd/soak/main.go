@@ -592,8 +592,8 @@ func report(out io.Writer, p *platforms, st reminders.Stats, info reportInfo) {
 		fmt.Fprintf(out, "in flight at the kills and not posted yet: %d messages; the longest wait for another worker %.1f s after its kill (%s)\n",
 			n, worst.Seconds(), which)
 	}
-	fmt.Fprintf(out, "outbox: sent %d, found in Slack's history %d, uncertain %d, repeated %d, recovered %d, rate-limited %d\n",
-		st.Sent, st.Found, st.Uncertain, st.Repeated, st.Recovered, st.RateLimited)
+	fmt.Fprintf(out, "outbox: sent %d, found in Slack's history %d, uncertain %d, repeated %d, recovered %d, rate-limited %d, retried %d\n",
+		st.Sent, st.Found, st.Uncertain, st.Repeated, st.Recovered, st.RateLimited, st.Retried)
 }
 
 // stranded counts the messages in flight right after a kill (held by the
